@@ -100,6 +100,7 @@ struct sip_msg {
 	struct str method;
 	enum sip_method method_id;
 	struct str ruri;
+	uint8_t ruri_scheme; /* enum sip_uri_scheme, 0 if the Request-URI is bad */
 	/* status line */
 	uint16_t status;
 	struct str reason;
@@ -126,9 +127,12 @@ struct sip_msg {
 };
 
 /* Parse buf[0..len). Returns 0 on success, -EAGAIN when a stream needs more
- * bytes, -EBADMSG when the message is malformed (m->err says why; the header
- * index is still filled as far as it got so that a 400 can be built), or
- * -E2BIG when it has more than SIP_MSG_MAX_HDRS headers. */
+ * bytes, or -EBADMSG when the message is malformed: m->err says why, and the
+ * header index is filled as far as it got so that a 400 can be built.
+ * On streams, leading CRLFs are skipped (m->buf points past them) and after
+ * -EBADMSG m->len == 0 means framing is lost (close the connection), while
+ * m->len > 0 means the bad message can be skipped. More than
+ * SIP_MSG_MAX_HDRS headers is reported as "Too Many Headers". */
 int sip_msg_parse(struct sip_msg *m, const char *buf, size_t len, unsigned flags);
 
 /* First header of a type, or NULL. */

@@ -42,6 +42,16 @@ struct sip_uri {
 	struct str raw;         /* the whole URI */
 };
 
+/* Consume host [":" port] from the front of *cur (RFC 3261 §25.1 hostport),
+ * stopping at the first octet that cannot continue it (';' '?' '>' ',' SP ...).
+ * The host is classified as a hostname, IPv4address or bracketed IPv6reference
+ * (brackets kept in *host; RFC 5118 §4.10 "::: before IPv4" tolerated); an
+ * unbracketed IPv6 address is rejected (RFC 5118 §4.2). *port is 0 and
+ * *has_port false when absent. No LWS is allowed around ':' here.
+ * Returns 0, or -EINVAL with *why set; *cur is only advanced on success. */
+int sip_hostport_parse(struct str *cur, struct str *host, enum sip_host_type *type,
+		       uint16_t *port, bool *has_port, const char **why);
+
 /* Parse exactly s[0..len) as one URI. Returns 0, or -EINVAL with *why set to a
  * short static reason ("bad host", "bad port", ...) when why is not NULL. */
 int sip_uri_parse(struct sip_uri *u, const char *s, size_t len, const char **why);

@@ -1,0 +1,266 @@
+/* siphond's message core: validate each request (RFC 3261 §8.2, §16.3) and
+ * answer what the server handles itself; responses that match nothing are
+ * dropped (§18.1.2). Routing arrives with the proxy. */
+#include "siphond/core.h"
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "msg/build.h"
+#include "msg/msg.h"
+#include "msg/uri.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#define MOD "core"
+
+struct sd_core {
+	char server[128];
+	uint64_t salt; /* keys the stateless To tags */
+	struct sip_msg msg; /* one per core: the core is owned by one thread */
+};
+
+/* Option-tags this server understands in Require / Proxy-Require (none yet). */
+static bool option_supported(struct str tag)
+{
+	(void)tag;
+	return false;
+}
+
+int sd_core_create(struct sd_core **out, const struct sd_core_cfg *cfg)
+{
+	struct sd_core *c = mem_zalloc(sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	snprintf(c->server, sizeof(c->server), "%s",
+		 cfg && cfg->server_name ? cfg->server_name : "Siphon/" SIPHON_VERSION);
+	if (getrandom(&c->salt, sizeof(c->salt), 0) != sizeof(c->salt))
+		c->salt = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
+	*out = c;
+	return 0;
+}
+
+void sd_core_destroy(struct sd_core *c)
+{
+	mem_free(c);
+}
+
+static uint64_t fnv1a(uint64_t h, struct str s)
+{
+	for (size_t i = 0; i < s.len; i++) {
+		h ^= (unsigned char)s.s[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* A To tag that is the same for retransmissions of one request, so that a
+ * stateless answer stays consistent (§8.2.6.2, §16.11). */
+static void make_tag(const struct sd_core *c, const struct sip_msg *m, char tag[17])
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ c->salt;
+
+	h = fnv1a(h, m->call_id);
+	h = fnv1a(h, m->from.tag);
+	h = fnv1a(h, m->via1.branch);
+	h = fnv1a(h, m->cseq.method);
+	snprintf(tag, 17, "%016llx", (unsigned long long)h);
+}
+
+/* §18.2.2 and RFC 3581 §4: where a response to this request goes over UDP,
+ * and what the response's top Via records about the source. */
+static void response_route(const struct sip_msg *m, const struct sd_in *in, struct sd_out *out,
+			   struct sip_resp_opts *opt, char *recv_buf, size_t recv_cap)
+{
+	const struct sip_via *v = &m->via1;
+	struct str host = v->host;
+	uint16_t port = v->has_port ? v->port : (str_caseeq_lit(v->transport, "TLS") ? 5061 : 5060);
+
+	out->dst = in->src;
+	tp_addr_host_fmt(&in->src, recv_buf, recv_cap);
+	if (host.len > 2 && host.s[0] == '[')
+		host = str_make(host.s + 1, host.len - 2);
+	/* §18.2.1: received is added when sent-by differs from the source */
+	if (!str_caseeq(host, str_cstr(recv_buf)))
+		opt->received = str_cstr(recv_buf);
+	if (v->has_rport)
+		opt->rport = tp_addr_port(&in->src);
+	else if (in->proto == TP_UDP)
+		tp_addr_set_port(&out->dst, port);
+}
+
+static void respond(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+		    struct sd_out *out, uint16_t code, const char *reason, struct str extra)
+{
+	struct sip_resp_opts opt = { 0 };
+	char tag[17], recv[64], peer[80];
+	int n;
+
+	if (!m->via1_ok)
+		return;
+	response_route(m, in, out, &opt, recv, sizeof(recv));
+	make_tag(c, m, tag);
+	opt.to_tag = str_cstr(tag);
+	opt.server = str_cstr(c->server);
+	opt.extra = extra;
+	n = sip_resp_build(out->buf, out->cap, m, code, str_cstr(reason ? reason : sip_reason_phrase(code)),
+			   &opt);
+	if (n < 0) {
+		log_warn(MOD, "%u response does not fit the reply buffer: dropped", code);
+		return;
+	}
+	out->len = (size_t)n;
+	log_debug(MOD, "%u %s to %s (call-id %.*s)", code, reason ? reason : sip_reason_phrase(code),
+		  tp_addr_fmt(&out->dst, peer, sizeof(peer)), STR_FMT(m->call_id));
+}
+
+/* RFC 3261 §8.2.2.3 / §16.3 step 6: answer 420 listing the unknown
+ * option-tags of hdr type t. Returns true if it answered. */
+static bool check_extensions(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+			     struct sd_out *out, enum sip_hdr_type t)
+{
+	char unsupported[1024];
+	size_t len = 0;
+	bool bad = false;
+
+	len = (size_t)snprintf(unsupported, sizeof(unsupported), "Unsupported: ");
+	for (const struct sip_hdr *h = sip_msg_hdr(m, t); h; h = sip_msg_hdr_next(m, h)) {
+		struct str cur = h->value, tag;
+		const char *why;
+		int rc;
+
+		while ((rc = sip_token_next(&cur, &tag, &why)) == 0) {
+			if (option_supported(tag))
+				continue;
+			if (len + tag.len + 4 >= sizeof(unsupported))
+				break;
+			if (bad)
+				len += (size_t)snprintf(unsupported + len, sizeof(unsupported) - len, ", ");
+			memcpy(unsupported + len, tag.s, tag.len);
+			len += tag.len;
+			bad = true;
+		}
+		if (rc < 0) {
+			respond(c, m, in, out, 400, t == SIP_HDR_REQUIRE ? "Bad Require" : "Bad Proxy-Require",
+				STR_NULL);
+			return true;
+		}
+	}
+	if (!bad)
+		return false;
+	len += (size_t)snprintf(unsupported + len, sizeof(unsupported) - len, "\r\n");
+	respond(c, m, in, out, 420, NULL, str_make(unsupported, len));
+	return true;
+}
+
+/* Is the request addressed to this server (its own address as the
+ * Request-URI host) rather than to a user or domain it would route to? */
+static bool addressed_to_us(const struct sip_msg *m, const struct sd_in *in)
+{
+	struct sip_uri u;
+	char local[64];
+	struct str host;
+
+	if (sip_uri_parse(&u, m->ruri.s, m->ruri.len, NULL) != 0 || u.user.len)
+		return false;
+	host = u.host;
+	if (host.len > 2 && host.s[0] == '[')
+		host = str_make(host.s + 1, host.len - 2);
+	tp_addr_host_fmt(&in->local, local, sizeof(local));
+	return str_caseeq(host, str_cstr(local)) || str_caseeq_lit(host, "localhost");
+}
+
+static void handle_request(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+			   struct sd_out *out)
+{
+	static const char options_hdrs[] = "Allow: OPTIONS, ACK, CANCEL\r\n"
+					   "Accept: application/sdp\r\n"
+					   "Accept-Encoding: identity\r\n"
+					   "Accept-Language: en\r\n"
+					   "Supported: \r\n";
+	bool ack = m->method_id == SIP_METHOD_ACK;
+
+	/* RFC 3261 §8.2.2.1 / §16.3 step 2 (RFC 4475 §3.3.2) */
+	if (m->ruri_scheme != SIP_URI_SIP && m->ruri_scheme != SIP_URI_SIPS &&
+	    m->ruri_scheme != SIP_URI_TEL) {
+		if (!ack)
+			respond(c, m, in, out, 416, NULL, STR_NULL);
+		return;
+	}
+	if (!addressed_to_us(m, in)) {
+		/* a request this server would forward (§16) */
+		if (ack)
+			return;
+		if (m->max_forwards == 0) { /* §16.3 step 3 */
+			respond(c, m, in, out, 483, NULL, STR_NULL);
+			return;
+		}
+		if (check_extensions(c, m, in, out, SIP_HDR_PROXY_REQUIRE))
+			return;
+		if (m->method_id == SIP_METHOD_CANCEL) {
+			respond(c, m, in, out, 481, NULL, STR_NULL);
+			return;
+		}
+		/* routing is not implemented yet */
+		respond(c, m, in, out, 501, NULL, STR_LIT("Allow: OPTIONS, ACK, CANCEL\r\n"));
+		return;
+	}
+	/* the server is the UAS (§8.2) */
+	if (ack)
+		return; /* nothing of ours to acknowledge */
+	if (m->method_id != SIP_METHOD_CANCEL && check_extensions(c, m, in, out, SIP_HDR_REQUIRE))
+		return;
+	switch (m->method_id) {
+	case SIP_METHOD_OPTIONS: /* §11.2 */
+		respond(c, m, in, out, 200, NULL, STR_LIT(options_hdrs));
+		break;
+	case SIP_METHOD_CANCEL: /* §9.2: no transaction to cancel */
+		respond(c, m, in, out, 481, NULL, STR_NULL);
+		break;
+	default: /* §8.2.1 */
+		respond(c, m, in, out, 501, NULL, STR_LIT("Allow: OPTIONS, ACK, CANCEL\r\n"));
+		break;
+	}
+}
+
+ssize_t sd_core_input(struct sd_core *c, const struct sd_in *in, struct sd_out *out)
+{
+	const bool stream = in->proto != TP_UDP;
+	struct sip_msg *m = &c->msg;
+	char peer[80];
+	size_t skipped;
+	int rc;
+
+	out->len = 0;
+	out->close_after = false;
+	out->dst = in->src;
+	rc = sip_msg_parse(m, in->buf, in->len, stream ? SIP_PARSE_STREAM : SIP_PARSE_DATAGRAM);
+	if (rc == -EAGAIN)
+		return 0;
+	skipped = (size_t)(m->buf - in->buf);
+	if (rc != 0) {
+		log_info(MOD, "malformed %s from %s %s: %s at byte %zu (call-id %.*s)%s",
+			 m->is_request ? "request" : "response", tp_proto_name(in->proto),
+			 tp_addr_fmt(&in->src, peer, sizeof(peer)), m->err.reason, m->err.offset,
+			 STR_FMT(m->call_id),
+			 m->is_request && m->via1_ok ? "" : "; dropped");
+		if (m->is_request && m->method_id != SIP_METHOD_ACK)
+			respond(c, m, in, out, (uint16_t)m->err.code, m->err.reason, STR_NULL);
+		if (stream && m->len == 0) {
+			/* RFC 3261 §18.3: framing is lost on this connection */
+			out->close_after = true;
+			return -EPROTO;
+		}
+		return stream ? (ssize_t)(skipped + m->len) : (ssize_t)in->len;
+	}
+	if (m->is_request)
+		handle_request(c, m, in, out);
+	else
+		log_debug(MOD, "response %u from %s matches no transaction: dropped", m->status,
+			  tp_addr_fmt(&in->src, peer, sizeof(peer)));
+	return stream ? (ssize_t)(skipped + m->len) : (ssize_t)in->len;
+}

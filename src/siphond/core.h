@@ -1,0 +1,49 @@
+/* siphond's message core: what the server does with each received message.
+ * Transport-independent: it is handed bytes and a source, and fills a reply.
+ * (Issue 2 scope: validation, OPTIONS, 4xx/5xx answers; routing comes later.) */
+#ifndef SIPHON_SIPHOND_CORE_H
+#define SIPHON_SIPHOND_CORE_H
+
+#include "transport/addr.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct sd_core;
+
+struct sd_core_cfg {
+	const char *server_name; /* Server header value; NULL for "Siphon/<version>" */
+};
+
+/* One received input: a whole datagram (UDP) or the unconsumed front of a
+ * connection's receive buffer (TCP/TLS). */
+struct sd_in {
+	const char *buf;
+	size_t len;
+	enum tp_proto proto;
+	struct tp_addr src;   /* peer */
+	struct tp_addr local; /* our socket's address */
+};
+
+/* Where the reply goes; buf is the caller's (at least SD_REPLY_MAX bytes). */
+#define SD_REPLY_MAX 65535
+struct sd_out {
+	char *buf;
+	size_t cap;
+	size_t len;          /* 0: nothing to send */
+	struct tp_addr dst;  /* for UDP: RFC 3261 §18.2.2 / RFC 3581 destination;
+				for streams: the peer (send on the same connection) */
+	bool close_after;    /* stream framing is lost: send then close (RFC 3261 §18.3) */
+};
+
+int sd_core_create(struct sd_core **out, const struct sd_core_cfg *cfg);
+void sd_core_destroy(struct sd_core *c);
+
+/* Handle the message at the front of in->buf. Returns the number of bytes
+ * consumed (> 0; for UDP always in->len), 0 when a stream needs more bytes,
+ * or -EPROTO when a stream cannot be framed (out may hold a 400 to send
+ * before closing; out->close_after is set). */
+ssize_t sd_core_input(struct sd_core *c, const struct sd_in *in, struct sd_out *out);
+
+#endif

@@ -1,0 +1,30 @@
+/* UDP listener: one non-blocking socket bound to one address, drained on the
+ * event loop into a receive buffer it owns (no allocation per datagram). */
+#ifndef SIPHON_TRANSPORT_UDP_H
+#define SIPHON_TRANSPORT_UDP_H
+
+#include "base/loop.h"
+#include "transport/addr.h"
+
+#include <stddef.h>
+
+struct tp_udp;
+
+/* One received datagram; buf is the listener's and valid during the call. */
+typedef void (*tp_udp_recv_cb)(struct tp_udp *u, const char *buf, size_t len,
+			       const struct tp_addr *src, void *arg);
+
+/* Bind addr (port 0 picks one; see tp_udp_local) and watch it on l.
+ * Returns 0, -ENOMEM, or the negated errno of socket/bind. */
+int tp_udp_create(struct tp_udp **out, struct loop *l, const struct tp_addr *addr,
+		  tp_udp_recv_cb cb, void *arg);
+void tp_udp_destroy(struct tp_udp *u);
+
+/* The bound address (with the real port). */
+const struct tp_addr *tp_udp_local(const struct tp_udp *u);
+
+/* Send one datagram; a full socket buffer drops it (UDP is lossy and the
+ * transaction layer retransmits, RFC 3261 §17). Returns 0 or a negated errno. */
+int tp_udp_send(struct tp_udp *u, const void *buf, size_t len, const struct tp_addr *dst);
+
+#endif
