@@ -15,6 +15,8 @@ struct out {
 
 static void put(struct out *o, const char *s, size_t n)
 {
+	if (n == 0)
+		return;
 	if (o->full || n > o->cap - o->len) {
 		o->full = true;
 		return;

@@ -46,7 +46,8 @@ int sip_edit_apply(const struct sip_edit *e, char *out, size_t cap)
 		keep = op->off - pos;
 		if (keep + op->ins.len > cap - len)
 			return -ENOSPC;
-		memcpy(out + len, m->buf + pos, keep);
+		if (keep)
+			memcpy(out + len, m->buf + pos, keep);
 		len += keep;
 		if (op->ins.len)
 			memcpy(out + len, op->ins.s, op->ins.len);
@@ -55,7 +56,8 @@ int sip_edit_apply(const struct sip_edit *e, char *out, size_t cap)
 	}
 	if (m->len - pos > cap - len)
 		return -ENOSPC;
-	memcpy(out + len, m->buf + pos, m->len - pos);
+	if (m->len > pos)
+		memcpy(out + len, m->buf + pos, m->len - pos);
 	len += m->len - pos;
 	if (len > INT32_MAX)
 		return -ENOSPC;
