@@ -106,6 +106,37 @@ static int parse_status_line(struct sip_msg *m, const char *p, const char *eol)
 	return 0;
 }
 
+/* First control octet in [start, end) that RFC 3261 §25.1 does not allow in
+ * a header line: anything below 0x20 but HTAB, and DEL, unless it is the
+ * second half of a quoted-pair ("\" %x00-7F, RFC 4475 §3.1.1.2). This runs
+ * over every header byte, so clean words of eight octets are skipped at once.
+ * Returns NULL when the line is clean. */
+static const char *find_ctl(const char *start, const char *end)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	const char *p = start;
+
+	while (end - p >= 8) {
+		uint64_t x, del;
+		memcpy(&x, p, 8);
+		del = x ^ (0x7f * ones);
+		/* sets the high bit of a byte below 0x20 or equal to 0x7f (exact
+		 * as to whether any exists; the byte loop below finds which) */
+		if ((((x - 0x20 * ones) & ~x) | ((del - ones) & ~del)) & highs)
+			break;
+		p += 8;
+	}
+	for (; p < end; p++) {
+		unsigned char c = (unsigned char)*p;
+		if ((c >= 0x20 && c != 0x7f) || c == '\t')
+			continue;
+		if (p > start && p[-1] == '\\')
+			continue;
+		return p;
+	}
+	return NULL;
+}
+
 static void add_header(struct sip_msg *m, const char *line, const char *name_end,
 		       const char *val, const char *eol)
 {
@@ -335,6 +366,11 @@ int sip_msg_parse(struct sip_msg *m, const char *buf, size_t len, unsigned flags
 		if (eol == p) { /* empty line */
 			head_end = nl + 1;
 			break;
+		}
+		{
+			const char *bad = find_ctl(p, eol);
+			if (bad)
+				fail(m, 400, "Bad Character in Header", bad);
 		}
 		if (sc_wsp((unsigned char)*p)) {
 			/* folding: a continuation needs a header to continue */

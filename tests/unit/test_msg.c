@@ -394,6 +394,33 @@ static void test_errors(void **state)
 	}
 }
 
+#define BASE_HDRS "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\n" \
+	"To: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n"
+
+/* Raw control octets are refused anywhere in a header line, on the fast
+ * (8-octet) and the slow path, unless escaped as a quoted-pair. */
+static void test_control_chars(void **state)
+{
+	static const char nul[] = "OPTIONS sip:a@b SIP/2.0\r\n" BASE_HDRS "X-Long-Header-Name: abcdefgh\0ijk\r\n\r\n";
+	static const char del[] = "OPTIONS sip:a@b SIP/2.0\r\n" BASE_HDRS "X: a\x7f\r\n\r\n";
+	static const char cr[] = "OPTIONS sip:a@b SIP/2.0\r\n" BASE_HDRS "Subject: one\rtwo three four\r\n\r\n";
+	static const char esc[] = "OPTIONS sip:a@b SIP/2.0\r\n" BASE_HDRS "Subject: \"a\\\0b\"\t\r\n\r\n";
+	static const char fold[] = "OPTIONS sip:a@b SIP/2.0\r\n" BASE_HDRS "Subject: a\r\n\tb\x01\r\n\r\n";
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&m, nul, sizeof(nul) - 1, 0), -EBADMSG);
+	assert_string_equal(m.err.reason, "Bad Character in Header");
+	assert_int_equal(m.err.offset, (size_t)((const char *)memchr(nul, 0, sizeof(nul)) - nul));
+	assert_true(m.via1_ok);
+	assert_int_equal(sip_msg_parse(&m, del, sizeof(del) - 1, 0), -EBADMSG);
+	assert_string_equal(m.err.reason, "Bad Character in Header");
+	assert_int_equal(sip_msg_parse(&m, cr, sizeof(cr) - 1, 0), -EBADMSG);
+	assert_string_equal(m.err.reason, "Bad Character in Header");
+	assert_int_equal(sip_msg_parse(&m, fold, sizeof(fold) - 1, 0), -EBADMSG);
+	assert_string_equal(m.err.reason, "Bad Character in Header");
+	assert_int_equal(sip_msg_parse(&m, esc, sizeof(esc) - 1, 0), 0);
+}
+
 static void test_too_many_headers(void **state)
 {
 	char buf[16384];
@@ -446,6 +473,7 @@ int main(void)
 		SIPHON_TEST(test_ipv6),		   SIPHON_TEST(test_stream_every_cut),
 		SIPHON_TEST(test_stream_pipeline), SIPHON_TEST(test_errors),
 		SIPHON_TEST(test_too_many_headers), SIPHON_TEST(test_header_names),
+		SIPHON_TEST(test_control_chars),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
