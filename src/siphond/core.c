@@ -84,8 +84,9 @@ static void response_route(const struct sip_msg *m, const struct sd_in *in, stru
 	tp_addr_host_fmt(&in->src, recv_buf, recv_cap);
 	if (host.len > 2 && host.s[0] == '[')
 		host = str_make(host.s + 1, host.len - 2);
-	/* §18.2.1: received is added when sent-by differs from the source */
-	if (!str_caseeq(host, str_cstr(recv_buf)))
+	/* §18.2.1: received is added when sent-by differs from the source;
+	 * RFC 3581 §4: always when the client asked for rport */
+	if (v->has_rport || !str_caseeq(host, str_cstr(recv_buf)))
 		opt->received = str_cstr(recv_buf);
 	if (v->has_rport)
 		opt->rport = tp_addr_port(&in->src);

@@ -1,7 +1,235 @@
-#include <stdio.h>
+/* siphond: command line, configuration, data directory, and the event loop
+ * that runs the server until SIGTERM/SIGINT. */
+#include "base/config.h"
+#include "base/log.h"
+#include "base/loop.h"
+#include "base/mem.h"
+#include "siphond/server.h"
 
-int main(void)
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Exit codes: 0 ok, 1 runtime failure (bind, data dir), 2 usage/config error. */
+#define EXIT_CONFIG 2
+
+static void usage(FILE *f)
 {
-	puts("siphond " SIPHON_VERSION);
+	fprintf(f,
+		"usage: siphond [-f FILE] [-c] [--listen PROTO:ADDR:PORT]... [--data-dir DIR]\n"
+		"               [--log-level LEVEL] [--workers N] [-h] [-V]\n"
+		"  -f, --config FILE   read settings from an INI file (docs/configuration.md)\n"
+		"  -c, --check         check the configuration and exit (0 valid, 2 invalid)\n"
+		"  -l, --listen SPEC   udp:127.0.0.1:5060, tcp:[::1]:5060 (repeatable; replaces\n"
+		"                      the file's listen list; default %s)\n"
+		"  -d, --data-dir DIR  where siphond stores its data (default ./%s)\n"
+		"  -L, --log-level L   error, warn, info (default) or debug\n"
+		"  -w, --workers N     worker threads (accepted; 1 for now)\n"
+		"  -h, --help          this text\n"
+		"  -V, --version       print the version\n",
+		SD_LISTEN_DEFAULT, SD_DATA_DIR_DEFAULT);
+}
+
+/* mkdir -p, then prove we can write there. */
+static int data_dir_prepare(const char *dir)
+{
+	char path[PATH_MAX];
+	size_t n = strlen(dir);
+	struct stat st;
+
+	if (n == 0 || n >= sizeof(path)) {
+		log_err("siphond", "data_dir: bad path '%s'", dir);
+		return -EINVAL;
+	}
+	memcpy(path, dir, n + 1);
+	for (char *p = path + 1; ; p++) {
+		char c = *p;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0750) < 0 && errno != EEXIST) {
+			log_err("siphond", "data_dir: cannot create %s: %s", path, strerror(errno));
+			return -errno;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		log_err("siphond", "data_dir: %s is not a directory", dir);
+		return -ENOTDIR;
+	}
+	if (access(dir, W_OK | X_OK) < 0) {
+		log_err("siphond", "data_dir: %s is not writable: %s", dir, strerror(errno));
+		return -EACCES;
+	}
 	return 0;
+}
+
+static void on_stop_signal(int signo, void *arg)
+{
+	log_info("siphond", "%s received: stopping", strsignal(signo));
+	loop_stop(arg);
+}
+
+static void on_hup(int signo, void *arg)
+{
+	(void)signo;
+	(void)arg;
+	log_warn("siphond", "SIGHUP: configuration reload is not implemented yet; ignored");
+}
+
+static int run(const struct sd_config *cfg)
+{
+	struct loop *l = NULL;
+	struct sd_server *s = NULL;
+	char addrs[SD_LISTEN_MAX * 56];
+	int err;
+
+	err = loop_create(&l);
+	if (err < 0) {
+		log_err("siphond", "event loop: %s", strerror(-err));
+		return 1;
+	}
+	if ((err = loop_signal_add(l, SIGTERM, on_stop_signal, l)) < 0 ||
+	    (err = loop_signal_add(l, SIGINT, on_stop_signal, l)) < 0 ||
+	    (err = loop_signal_add(l, SIGHUP, on_hup, l)) < 0) {
+		log_err("siphond", "signals: %s", strerror(-err));
+		loop_destroy(l);
+		return 1;
+	}
+	err = sd_server_create(&s, l, cfg);
+	if (err < 0) {
+		loop_destroy(l);
+		return 1;
+	}
+	log_info("siphond", "siphond %s listening on %s (data_dir %s)", SIPHON_VERSION,
+		 sd_server_addrs(s, addrs, sizeof(addrs)),
+		 cfg->data_dir ? cfg->data_dir : SD_DATA_DIR_DEFAULT);
+	err = loop_run(l);
+	sd_server_destroy(s);
+	loop_destroy(l);
+	log_info("siphond", "siphond stopped%s", err < 0 ? " on an event loop error" : "");
+	return err < 0 ? 1 : 0;
+}
+
+enum { OPT_LISTEN = 'l', OPT_DATA_DIR = 'd', OPT_LOG_LEVEL = 'L', OPT_WORKERS = 'w' };
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
+		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "workers", required_argument, NULL, OPT_WORKERS },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = NULL, *data_dir = NULL, *level = NULL, *workers = NULL;
+	const char *listens[SD_LISTEN_MAX];
+	unsigned nlistens = 0;
+	bool check = false;
+	struct sd_config cfg;
+	struct config_err cerr = { 0 };
+	const char *why = NULL;
+	int opt, rc = EXIT_CONFIG;
+
+	while ((opt = getopt_long(argc, argv, "f:cl:d:L:w:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			file = optarg;
+			break;
+		case 'c':
+			check = true;
+			break;
+		case OPT_LISTEN:
+			if (nlistens == SD_LISTEN_MAX) {
+				fprintf(stderr, "siphond: too many --listen options\n");
+				return EXIT_CONFIG;
+			}
+			listens[nlistens++] = optarg;
+			break;
+		case OPT_DATA_DIR:
+			data_dir = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			level = optarg;
+			break;
+		case OPT_WORKERS:
+			workers = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("siphond %s\n", SIPHON_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_CONFIG;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "siphond: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+
+	sd_config_init(&cfg);
+	if (file && sd_config_load(&cfg, file, &cerr) < 0) {
+		fprintf(stderr, "siphond: %s\n", cerr.msg);
+		goto out;
+	}
+	/* the command line overrides the file; its --listen list replaces the file's */
+	if (nlistens) {
+		cfg.nlisten = 0;
+		for (unsigned i = 0; i < nlistens; i++) {
+			if (sd_config_add_listen(&cfg, listens[i], &why) < 0) {
+				fprintf(stderr, "siphond: --listen %s: %s\n", listens[i], why);
+				goto out;
+			}
+		}
+	}
+	if (data_dir && sd_config_set(&cfg, "server", "data_dir", data_dir, &why) < 0) {
+		fprintf(stderr, "siphond: --data-dir: %s\n", why);
+		goto out;
+	}
+	if (level && sd_config_set(&cfg, "log", "level", level, &why) < 0) {
+		fprintf(stderr, "siphond: --log-level %s: %s\n", level, why);
+		goto out;
+	}
+	if (workers && sd_config_set(&cfg, "server", "workers", workers, &why) < 0) {
+		fprintf(stderr, "siphond: --workers %s: %s\n", workers, why);
+		goto out;
+	}
+	if (!cfg.nlisten && sd_config_add_listen(&cfg, SD_LISTEN_DEFAULT, &why) < 0)
+		goto out; /* cannot happen: the default is valid */
+	if (check) {
+		printf("siphond: configuration %s is valid\n", file ? file : "(defaults)");
+		rc = 0;
+		goto out;
+	}
+
+	log_set_level(cfg.log_level);
+	if (cfg.workers > 1) {
+		log_warn("siphond", "workers = %u: only 1 worker is supported for now", cfg.workers);
+		cfg.workers = 1;
+	}
+	rc = 1;
+	if (data_dir_prepare(cfg.data_dir ? cfg.data_dir : SD_DATA_DIR_DEFAULT) < 0)
+		goto out;
+	rc = run(&cfg);
+out:
+	sd_config_clear(&cfg);
+	return rc;
 }
