@@ -122,6 +122,8 @@ int sip_auth_parse(struct sip_auth *a, struct str value, const char **why)
 	int rc;
 
 	*a = (struct sip_auth){ 0 };
+	if (c.len == 0)
+		return fail(why, "missing auth scheme");
 	sc_skip_lws(&c);
 	a->scheme = sc_take_token(&c);
 	if (a->scheme.len == 0)

@@ -196,6 +196,8 @@ int sip_nameaddr_parse(struct sip_nameaddr *na, struct str *cur, unsigned flags,
 	int rc;
 
 	*na = (struct sip_nameaddr){ 0 };
+	if (c.len == 0)
+		return fail(why, "empty value");
 	sc_skip_lws(&c);
 	start = c.s;
 	if (c.len == 0)

@@ -24,6 +24,8 @@ int sip_param_next(struct str *cur, struct str *name, struct str *value, const c
 {
 	struct str c = *cur;
 
+	if (c.len == 0)
+		return 1; /* before touching a possibly NULL slice */
 	sc_skip_lws(&c);
 	if (c.len == 0 || c.s[0] == ',') {
 		*cur = c;
@@ -90,6 +92,8 @@ int sip_token_next(struct str *cur, struct str *tok, const char **why)
 {
 	struct str c = *cur;
 
+	if (c.len == 0)
+		return 1;
 	sc_skip_lws(&c);
 	if (c.len == 0) {
 		*cur = c;

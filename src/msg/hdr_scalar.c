@@ -21,6 +21,8 @@ int sip_cseq_parse(struct sip_cseq *c, struct str value, const char **why)
 
 	c->num = 0;
 	c->method = STR_NULL;
+	if (cur.len == 0)
+		return fail(why, "CSeq number missing", -EINVAL);
 	sc_skip_lws(&cur);
 	while (i < cur.len && sc_digit((unsigned char)cur.s[i]))
 		i++;

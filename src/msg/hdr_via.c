@@ -115,6 +115,8 @@ int sip_via_parse(struct sip_via *v, struct str *cur, const char **why)
 	int rc;
 
 	*v = (struct sip_via){ 0 };
+	if (c.len == 0)
+		return fail(why, "empty Via");
 	sc_skip_lws(&c);
 	start = c.s;
 	if (c.len == 0)

@@ -122,6 +122,11 @@ static void test_errors(void **state)
 {
 	(void)state;
 	auth_bad("");
+	{
+		struct sip_auth a;
+
+		assert_int_equal(sip_auth_parse(&a, STR_NULL, NULL), -EINVAL);
+	}
 	auth_bad("   ");
 	auth_bad("\"Digest\" realm=x");
 	auth_bad("Digest realm=\"unterminated");

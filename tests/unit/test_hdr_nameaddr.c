@@ -362,6 +362,12 @@ static void test_errors(void **state)
 {
 	(void)state;
 	na_bad("", 0);
+	{
+		struct sip_nameaddr na;
+		struct str cur = STR_NULL;
+
+		assert_int_equal(sip_nameaddr_parse(&na, &cur, SIP_NA_LIST, NULL), -EINVAL);
+	}
 	na_bad("  ", SIP_NA_LIST);
 	na_bad("<sip:a@b", 0);
 	na_bad("<>", 0);

@@ -123,6 +123,7 @@ static void test_param_find(void **state)
 	assert_int_equal(sip_param_find(STR_LIT("lr;transport=tcp"), STR_LIT("maddr"), &v), 0);
 	assert_str(v, "unchanged");
 	assert_int_equal(sip_param_find(STR_NULL, STR_LIT("lr"), &v), 0);
+	assert_int_equal(sip_param_find(STR_LIT(""), STR_LIT("lr"), &v), 0);
 	/* a broken list ends the search */
 	assert_int_equal(sip_param_find(STR_LIT("a;;lr"), STR_LIT("lr"), &v), 0);
 }
@@ -146,6 +147,18 @@ static void test_token_list(void **state)
 
 	cur = STR_LIT("   ");
 	assert_int_equal(sip_token_next(&cur, &t, &why), 1);
+}
+
+/* Empty and NULL slices are "no more elements", not a crash (fuzz finding:
+ * NULL + 0 is undefined behaviour). */
+static void test_null_slices(void **state)
+{
+	struct str cur = STR_NULL, n, v;
+
+	(void)state;
+	assert_int_equal(sip_param_next(&cur, &n, &v, NULL), 1);
+	assert_int_equal(sip_token_next(&cur, &n, NULL), 1);
+	assert_int_equal(sip_unquote((char[1]){ 0 }, 1, STR_NULL), 0);
 }
 
 static void token_bad(const char *in, int ok_before)
@@ -230,6 +243,7 @@ int main(void)
 		SIPHON_TEST(test_param_find),
 		SIPHON_TEST(test_token_list),
 		SIPHON_TEST(test_token_errors),
+		SIPHON_TEST(test_null_slices),
 		SIPHON_TEST(test_unquote),
 		SIPHON_TEST(test_unquote_controls),
 		SIPHON_TEST(test_unquote_errors),

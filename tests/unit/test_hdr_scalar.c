@@ -55,6 +55,7 @@ static void test_cseq_errors(void **state)
 	cseq_bad("4294967296 INVITE", -ERANGE);
 	cseq_bad("9292394834772304023312 OPTIONS", -ERANGE);
 	cseq_bad("", -EINVAL);
+	assert_int_equal(sip_cseq_parse(&c, STR_NULL, NULL), -EINVAL);
 	cseq_bad("INVITE", -EINVAL);
 	cseq_bad("12", -EINVAL);
 	cseq_bad("12 ", -EINVAL);

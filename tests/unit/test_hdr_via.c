@@ -305,6 +305,12 @@ static void test_errors(void **state)
 {
 	(void)state;
 	via_bad("");
+	{
+		struct sip_via v;
+		struct str cur = STR_NULL;
+
+		assert_int_equal(sip_via_parse(&v, &cur, NULL), -EINVAL);
+	}
 	via_bad(" ");
 	via_bad(",SIP/2.0/UDP a");
 	via_bad("SIP/2.0/UDP a, , SIP/2.0/UDP b");
