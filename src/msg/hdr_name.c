@@ -2,6 +2,8 @@
  * 3892, 4028 compact letters), case-insensitive (§7.3.1). */
 #include "msg/msg.h"
 
+#include <pthread.h>
+
 struct hdr_name {
 	const char *name;
 	uint8_t len;
@@ -62,28 +64,48 @@ static const uint8_t compact[26] = {
 
 #define NLONG (sizeof(long_names) / sizeof(long_names[0]))
 
-/* Buckets by (length, lower-case first letter) built once; tiny and read-only
- * afterwards, so lookups are a couple of comparisons. */
-static inline unsigned lc(unsigned char c)
+/* Per-length buckets of long_names indices, built on first use. Names are
+ * compared with a lower-case OR: exact for token characters (the indexer
+ * only hands us tokens), since no non-letter token octet ORs into a letter
+ * or into '-'. */
+#define MAXLEN 24
+static uint8_t bucket[MAXLEN + 1][6];
+static uint8_t nbucket[MAXLEN + 1];
+static char lower_names[NLONG][MAXLEN + 1];
+
+static void build_buckets(void)
 {
-	return (c >= 'A' && c <= 'Z') ? c | 0x20 : c;
+	for (size_t i = 0; i < NLONG; i++) {
+		const struct hdr_name *h = &long_names[i];
+		for (size_t k = 0; k < h->len; k++)
+			lower_names[i][k] = (char)(h->name[k] | 0x20);
+		bucket[h->len][nbucket[h->len]++] = (uint8_t)i;
+	}
+}
+
+static inline bool token_caseeq(const char *s, const char *lower, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((char)(s[i] | 0x20) != lower[i])
+			return false;
+	return true;
 }
 
 enum sip_hdr_type sip_hdr_lookup(const char *name, size_t len)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
 	if (len == 1) {
-		unsigned c = lc((unsigned char)name[0]);
+		unsigned c = (unsigned char)name[0] | 0x20;
 		return (c >= 'a' && c <= 'z') ? (enum sip_hdr_type)compact[c - 'a'] : SIP_HDR_OTHER;
 	}
-	if (len == 0 || len > 24)
+	if (len == 0 || len > MAXLEN)
 		return SIP_HDR_OTHER;
-	unsigned first = lc((unsigned char)name[0]);
-	for (size_t i = 0; i < NLONG; i++) {
-		const struct hdr_name *h = &long_names[i];
-		if (h->len != len || lc((unsigned char)h->name[0]) != first)
-			continue;
-		if (str_caseeq(str_make(name, len), str_make(h->name, h->len)))
-			return (enum sip_hdr_type)h->type;
+	pthread_once(&once, build_buckets);
+	for (unsigned i = 0; i < nbucket[len]; i++) {
+		unsigned idx = bucket[len][i];
+		if (token_caseeq(name, lower_names[idx], len))
+			return (enum sip_hdr_type)long_names[idx].type;
 	}
 	return SIP_HDR_OTHER;
 }

@@ -106,33 +106,42 @@ static int parse_status_line(struct sip_msg *m, const char *p, const char *eol)
 	return 0;
 }
 
-/* First control octet in [start, end) that RFC 3261 §25.1 does not allow in
- * a header line: anything below 0x20 but HTAB, and DEL, unless it is the
- * second half of a quoted-pair ("\" %x00-7F, RFC 4475 §3.1.1.2). This runs
- * over every header byte, so clean words of eight octets are skipped at once.
- * Returns NULL when the line is clean. */
-static const char *find_ctl(const char *start, const char *end)
+/* Find the LF that ends the header line starting at start, or NULL if the
+ * buffer ends first. On the way, *bad is set to the first control octet that
+ * RFC 3261 §25.1 does not allow in a header line: anything below 0x20 but
+ * HTAB and the CR of CRLF, and DEL, unless it is the second half of a
+ * quoted-pair ("\" %x00-7F, RFC 4475 §3.1.1.2). This is the one pass over
+ * every header byte, so words of eight clean octets are skipped at once. */
+static const char *scan_line(const char *start, const char *end, const char **bad)
 {
 	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-	const char *p = start;
+	const char *p = start, *stop;
 
-	while (end - p >= 8) {
-		uint64_t x, del;
-		memcpy(&x, p, 8);
-		del = x ^ (0x7f * ones);
-		/* sets the high bit of a byte below 0x20 or equal to 0x7f (exact
-		 * as to whether any exists; the byte loop below finds which) */
-		if ((((x - 0x20 * ones) & ~x) | ((del - ones) & ~del)) & highs)
-			break;
-		p += 8;
-	}
-	for (; p < end; p++) {
-		unsigned char c = (unsigned char)*p;
-		if ((c >= 0x20 && c != 0x7f) || c == '\t')
-			continue;
-		if (p > start && p[-1] == '\\')
-			continue;
-		return p;
+	*bad = NULL;
+	while (p < end) {
+		while (end - p >= 8) {
+			uint64_t x, del;
+			memcpy(&x, p, 8);
+			del = x ^ (0x7f * ones);
+			/* high bit set for an octet below 0x20 or equal to 0x7f */
+			if ((((x - 0x20 * ones) & ~x) | ((del - ones) & ~del)) & highs)
+				break;
+			p += 8;
+		}
+		stop = end - p > 8 ? p + 8 : end;
+		for (; p < stop; p++) {
+			unsigned char c = (unsigned char)*p;
+			if ((c >= 0x20 && c != 0x7f) || c == '\t')
+				continue;
+			if (c == '\n')
+				return p;
+			if (c == '\r' && (p + 1 == end || p[1] == '\n'))
+				continue; /* the CR of CRLF (or a buffer cut right after it) */
+			if (c != '\r' && p > start && p[-1] == '\\')
+				continue;
+			if (!*bad)
+				*bad = p;
+		}
 	}
 	return NULL;
 }
@@ -222,22 +231,27 @@ static void check_headers(struct sip_msg *m)
 	/* Via first: it decides whether a 400 can be routed back (§18.2.2). */
 	h = sip_msg_hdr(m, SIP_HDR_VIA);
 	if (!h) {
+		memset(&m->via1, 0, sizeof(m->via1));
 		fail(m, 400, "Missing Via", NULL);
 	} else {
 		cur = h->value;
-		memset(&m->via1, 0, sizeof(m->via1));
 		if (sip_via_parse(&m->via1, &cur, &why) != 0)
 			fail(m, 400, "Bad Via", h->value.s);
 		m->via1_ok = m->via1.host.len > 0 && m->via1.transport.len > 0;
 	}
 
+	memset(&m->cseq, 0, sizeof(m->cseq));
 	h = single(m, SIP_HDR_FROM, "Missing From", "Multiple From");
+	if (!h)
+		memset(&m->from, 0, sizeof(m->from));
 	if (h) {
 		cur = h->value;
 		if (sip_nameaddr_parse(&m->from, &cur, 0, &why) != 0 || str_trim(cur).len)
 			fail(m, 400, "Bad From", h->value.s);
 	}
 	h = single(m, SIP_HDR_TO, "Missing To", "Multiple To");
+	if (!h)
+		memset(&m->to, 0, sizeof(m->to));
 	if (h) {
 		cur = h->value;
 		if (sip_nameaddr_parse(&m->to, &cur, 0, &why) != 0 || str_trim(cur).len)
@@ -290,6 +304,16 @@ static int check_content_length(struct sip_msg *m, bool *lost)
 	return 0;
 }
 
+/* The eager structs when check_headers() is not reached (rare paths). */
+static int clear_eager(struct sip_msg *m)
+{
+	memset(&m->via1, 0, sizeof(m->via1));
+	memset(&m->cseq, 0, sizeof(m->cseq));
+	memset(&m->from, 0, sizeof(m->from));
+	memset(&m->to, 0, sizeof(m->to));
+	return -EBADMSG;
+}
+
 static void reset(struct sip_msg *m, const char *buf)
 {
 	m->buf = buf;
@@ -305,13 +329,10 @@ static void reset(struct sip_msg *m, const char *buf)
 	m->head = STR_NULL;
 	m->body = STR_NULL;
 	m->nhdrs = 0;
+	/* last[t] is only read once first[t] is set, so it needs no reset; the
+	 * eager structs are filled (or cleared) by check_headers() */
 	memset(m->first, 0xff, sizeof(m->first));
-	memset(m->last, 0xff, sizeof(m->last));
 	m->via1_ok = false;
-	memset(&m->via1, 0, sizeof(m->via1));
-	memset(&m->cseq, 0, sizeof(m->cseq));
-	memset(&m->from, 0, sizeof(m->from));
-	memset(&m->to, 0, sizeof(m->to));
 	m->call_id = STR_NULL;
 	m->max_forwards = -1;
 	m->content_length = -1;
@@ -337,10 +358,13 @@ int sip_msg_parse(struct sip_msg *m, const char *buf, size_t len, unsigned flags
 	if (!eol) {
 		if (stream)
 			return -EAGAIN;
-		return fail(m, 400, "Incomplete Start-Line", p);
+		fail(m, 400, "Incomplete Start-Line", p);
+		return clear_eager(m);
 	}
-	if (eol == p || eol[-1] != '\r')
-		return fail(m, 400, "Bad Line Ending", eol);
+	if (eol == p || eol[-1] != '\r') {
+		fail(m, 400, "Bad Line Ending", eol);
+		return clear_eager(m);
+	}
 	eol--;
 	m->is_request = !(end - p >= 4 && memcmp(p, "SIP/", 4) == 0);
 	if (m->is_request)
@@ -351,7 +375,8 @@ int sip_msg_parse(struct sip_msg *m, const char *buf, size_t len, unsigned flags
 
 	/* header lines up to the empty line */
 	for (;;) {
-		const char *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+		const char *bad;
+		const char *nl = scan_line(p, end, &bad);
 		if (!nl) {
 			if (stream)
 				return -EAGAIN;
@@ -367,11 +392,8 @@ int sip_msg_parse(struct sip_msg *m, const char *buf, size_t len, unsigned flags
 			head_end = nl + 1;
 			break;
 		}
-		{
-			const char *bad = find_ctl(p, eol);
-			if (bad)
-				fail(m, 400, "Bad Character in Header", bad);
-		}
+		if (bad)
+			fail(m, 400, "Bad Character in Header", bad);
 		if (sc_wsp((unsigned char)*p)) {
 			/* folding: a continuation needs a header to continue */
 			if (m->nhdrs == 0)
@@ -427,8 +449,12 @@ int sip_msg_parse(struct sip_msg *m, const char *buf, size_t len, unsigned flags
 
 const struct sip_hdr *sip_msg_hdr_by_name(const struct sip_msg *m, struct str name)
 {
-	enum sip_hdr_type t = sip_hdr_lookup(name.s, name.len);
+	enum sip_hdr_type t;
 
+	for (size_t i = 0; i < name.len; i++)
+		if (!sc_token((unsigned char)name.s[i]))
+			return NULL;
+	t = sip_hdr_lookup(name.s, name.len);
 	if (t != SIP_HDR_OTHER)
 		return sip_msg_hdr(m, t);
 	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_OTHER); h; h = sip_msg_hdr_next(m, h))

@@ -57,7 +57,8 @@ enum sip_hdr_type {
 
 /* Canonical long name of a header type ("Via", "Call-ID", ...). */
 const char *sip_hdr_name(enum sip_hdr_type t);
-/* Header type from a name (case-insensitive, compact forms included). */
+/* Header type from a name made of token characters (case-insensitive,
+ * compact forms included). */
 enum sip_hdr_type sip_hdr_lookup(const char *name, size_t len);
 
 #define SIP_HDR_NONE UINT16_MAX
