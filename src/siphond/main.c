@@ -5,6 +5,7 @@
 #include "base/loop.h"
 #include "base/mem.h"
 #include "siphond/server.h"
+#include "transport/tls.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -16,7 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Exit codes: 0 ok, 1 runtime failure (bind, data dir), 2 usage/config error. */
+/* Exit codes: 0 ok, 1 runtime failure (bind, data dir, TLS certificate or key
+ * files), 2 usage/config error (with -c, unusable TLS files too). */
 #define EXIT_CONFIG 2
 
 static void usage(FILE *f)
@@ -26,8 +28,9 @@ static void usage(FILE *f)
 		"               [--log-level LEVEL] [--workers N] [-h] [-V]\n"
 		"  -f, --config FILE   read settings from an INI file (docs/configuration.md)\n"
 		"  -c, --check         check the configuration and exit (0 valid, 2 invalid)\n"
-		"  -l, --listen SPEC   udp:127.0.0.1:5060, tcp:[::1]:5060 (repeatable; replaces\n"
-		"                      the file's listen list; default %s)\n"
+		"  -l, --listen SPEC   udp:127.0.0.1:5060, tcp:[::1]:5060, tls:127.0.0.1:5061\n"
+		"                      (repeatable; replaces the file's listen list;\n"
+		"                      default %s)\n"
 		"  -d, --data-dir DIR  where siphond stores its data (default ./%s)\n"
 		"  -L, --log-level L   error, warn, info (default) or debug\n"
 		"  -w, --workers N     worker threads (accepted; 1 for now)\n"
@@ -142,6 +145,7 @@ int main(int argc, char **argv)
 	struct sd_config cfg;
 	struct config_err cerr = { 0 };
 	const char *why = NULL;
+	char msg[512];
 	int opt, rc = EXIT_CONFIG;
 
 	while ((opt = getopt_long(argc, argv, "f:cl:d:L:w:hV", opts, NULL)) != -1) {
@@ -214,7 +218,20 @@ int main(int argc, char **argv)
 	}
 	if (!cfg.nlisten && sd_config_add_listen(&cfg, SD_LISTEN_DEFAULT, &why) < 0)
 		goto out; /* cannot happen: the default is valid */
+	if (sd_config_validate(&cfg, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "siphond: %s%s%s\n", file ? file : "", file ? ": " : "", msg);
+		goto out;
+	}
 	if (check) {
+		struct tp_tls_ctx *srv, *cli;
+
+		/* the files the running server would read must be usable too */
+		if (sd_tls_create(&cfg, &srv, &cli, msg, sizeof(msg)) < 0) {
+			fprintf(stderr, "siphond: TLS: %s\n", msg);
+			goto out;
+		}
+		tp_tls_ctx_free(srv);
+		tp_tls_ctx_free(cli);
 		printf("siphond: configuration %s is valid\n", file ? file : "(defaults)");
 		rc = 0;
 		goto out;

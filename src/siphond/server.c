@@ -3,6 +3,7 @@
 #include "base/mem.h"
 #include "siphond/core.h"
 #include "transport/tcp.h"
+#include "transport/tls.h"
 #include "transport/udp.h"
 
 #include <errno.h>
@@ -19,13 +20,24 @@ void sd_config_init(struct sd_config *c)
 	c->tcp_max_conns = TP_TCP_MAX_CONNS_DEFAULT;
 	c->tcp_idle_timeout = TP_TCP_IDLE_MS_DEFAULT / 1000;
 	c->tcp_partial_timeout = TP_TCP_PARTIAL_MS_DEFAULT / 1000;
+	c->tls_verify_peer = true;
+	c->tls_handshake_timeout = SD_TLS_HANDSHAKE_TIMEOUT_DEFAULT;
 }
 
 void sd_config_clear(struct sd_config *c)
 {
 	mem_free(c->data_dir);
 	mem_free(c->server_name);
+	mem_free(c->tls_certificate);
+	mem_free(c->tls_private_key);
+	mem_free(c->tls_ca_file);
 	c->data_dir = c->server_name = NULL;
+	c->tls_certificate = c->tls_private_key = c->tls_ca_file = NULL;
+}
+
+static const char *proto_lc(enum tp_proto p)
+{
+	return p == TP_UDP ? "udp" : p == TP_TCP ? "tcp" : "tls";
 }
 
 int sd_config_add_listen(struct sd_config *c, const char *list, const char **why)
@@ -57,10 +69,6 @@ int sd_config_add_listen(struct sd_config *c, const char *list, const char **why
 		ls = &c->listen[c->nlisten];
 		if (tp_listen_spec_parse(spec, &ls->proto, &ls->addr) < 0) {
 			*why = "expected PROTO:ADDR:PORT with a numeric address, e.g. udp:[::1]:5060";
-			return -EINVAL;
-		}
-		if (ls->proto == TP_TLS) {
-			*why = "tls listeners are not supported yet";
 			return -EINVAL;
 		}
 		c->nlisten++;
@@ -123,6 +131,29 @@ int sd_config_set(struct sd_config *c, const char *section, const char *key, con
 		*why = "unknown key";
 		return -EINVAL;
 	}
+	if (strcmp(section, "tls") == 0) {
+		if (strcmp(key, "certificate") == 0)
+			return set_str(&c->tls_certificate, value, why);
+		if (strcmp(key, "private_key") == 0)
+			return set_str(&c->tls_private_key, value, why);
+		if (strcmp(key, "ca_file") == 0)
+			return set_str(&c->tls_ca_file, value, why);
+		if (strcmp(key, "verify_peer") == 0) {
+			int b;
+
+			if (config_parse_bool(value, &b) < 0) {
+				*why = "expected yes or no";
+				return -EINVAL;
+			}
+			c->tls_verify_peer = b;
+			return 0;
+		}
+		if (strcmp(key, "handshake_timeout") == 0)
+			return set_uint(&c->tls_handshake_timeout, value, 1, 3600,
+					"expected seconds from 1 to 3600", why);
+		*why = "unknown key";
+		return -EINVAL;
+	}
 	if (strcmp(section, "log") == 0) {
 		if (strcmp(key, "level") == 0) {
 			if (log_level_parse(value, &c->log_level) < 0) {
@@ -149,6 +180,51 @@ int sd_config_load(struct sd_config *c, const char *path, struct config_err *err
 	return config_parse_file(path, config_cb, c, err);
 }
 
+static bool has_tls_listener(const struct sd_config *c)
+{
+	for (unsigned i = 0; i < c->nlisten; i++)
+		if (c->listen[i].proto == TP_TLS)
+			return true;
+	return false;
+}
+
+int sd_config_validate(const struct sd_config *c, char *msg, size_t cap)
+{
+	if (has_tls_listener(c) && (!c->tls_certificate || !c->tls_private_key)) {
+		snprintf(msg, cap, "a tls listener needs [tls] certificate and private_key");
+		return -EINVAL;
+	}
+	if (!c->tls_certificate != !c->tls_private_key) {
+		snprintf(msg, cap, "[tls] certificate and private_key go together");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int sd_tls_create(const struct sd_config *c, struct tp_tls_ctx **srv, struct tp_tls_ctx **cli,
+		  char *msg, size_t cap)
+{
+	int err;
+
+	*srv = *cli = NULL;
+	if (c->tls_certificate && c->tls_private_key) {
+		err = tp_tls_server_ctx_create(srv, c->tls_certificate, c->tls_private_key, msg,
+					       cap);
+		if (err < 0)
+			return err;
+	}
+	/* for sips: and TLS next hops (RFC 3261 §26.2.2) */
+	if (*srv || c->tls_ca_file || has_tls_listener(c)) {
+		err = tp_tls_client_ctx_create(cli, c->tls_ca_file, c->tls_verify_peer, msg, cap);
+		if (err < 0) {
+			tp_tls_ctx_free(*srv);
+			*srv = NULL;
+			return err;
+		}
+	}
+	return 0;
+}
+
 /* ---- wiring ---- */
 
 struct sd_udp {
@@ -160,6 +236,8 @@ struct sd_server {
 	struct loop *loop;
 	struct sd_core *core;
 	struct tp_tcp *tcp;
+	struct tp_tls_ctx *tls_srv; /* for tls listeners */
+	struct tp_tls_ctx *tls_cli; /* for TLS connections we open (not yet used) */
 	struct sd_udp udp[SD_LISTEN_MAX];
 	unsigned nudp;
 	struct sd_listen bound[SD_LISTEN_MAX]; /* with the real ports */
@@ -192,7 +270,7 @@ static void on_datagram(struct tp_udp *u, const char *buf, size_t len, const str
 static ssize_t on_stream(struct tp_tcp_conn *c, const char *buf, size_t len, void *arg)
 {
 	struct sd_server *s = arg;
-	struct sd_in in = { .buf = buf, .len = len, .proto = TP_TCP,
+	struct sd_in in = { .buf = buf, .len = len, .proto = tp_tcp_conn_proto(c),
 			    .src = *tp_tcp_conn_peer(c), .local = *tp_tcp_conn_local(c) };
 	struct sd_out out = { .buf = s->reply, .cap = sizeof(s->reply) };
 	ssize_t r;
@@ -217,7 +295,7 @@ const char *sd_server_addrs(const struct sd_server *s, char *buf, size_t cap)
 	for (unsigned i = 0; i < s->nbound && n < cap; i++) {
 		char ab[64];
 		int w = snprintf(buf + n, cap - n, "%s%s:%s", i ? " " : "",
-				 s->bound[i].proto == TP_UDP ? "udp" : "tcp",
+				 proto_lc(s->bound[i].proto),
 				 tp_addr_fmt(&s->bound[i].addr, ab, sizeof(ab)));
 
 		if (w < 0)
@@ -234,8 +312,10 @@ int sd_server_create(struct sd_server **out, struct loop *l, const struct sd_con
 		.max_conns = cfg->tcp_max_conns,
 		.idle_timeout_ms = cfg->tcp_idle_timeout * 1000u,
 		.partial_timeout_ms = cfg->tcp_partial_timeout * 1000u,
+		.handshake_timeout_ms = cfg->tls_handshake_timeout * 1000u,
 	};
 	struct sd_server *s;
+	char msg[512];
 	int err;
 
 	s = mem_zalloc(sizeof(*s));
@@ -245,6 +325,11 @@ int sd_server_create(struct sd_server **out, struct loop *l, const struct sd_con
 	err = sd_core_create(&s->core, &ccfg);
 	if (err < 0)
 		goto fail;
+	err = sd_tls_create(cfg, &s->tls_srv, &s->tls_cli, msg, sizeof(msg));
+	if (err < 0) {
+		log_err("siphond", "TLS: %s", msg);
+		goto fail;
+	}
 	err = tp_tcp_create(&s->tcp, l, &tcfg, on_stream, s);
 	if (err < 0)
 		goto fail;
@@ -265,12 +350,13 @@ int sd_server_create(struct sd_server **out, struct loop *l, const struct sd_con
 			}
 		} else if (ls->proto == TP_TCP) {
 			err = tp_tcp_listen(s->tcp, &ls->addr, &b->addr);
+		} else if (s->tls_srv) {
+			err = tp_tcp_listen_tls(s->tcp, &ls->addr, s->tls_srv, &b->addr);
 		} else {
-			err = -EPROTONOSUPPORT;
+			err = -EPROTONOSUPPORT; /* sd_config_validate() prevents it */
 		}
 		if (err < 0) {
-			log_err("siphond", "cannot listen on %s:%s: %s",
-				ls->proto == TP_UDP ? "udp" : "tcp",
+			log_err("siphond", "cannot listen on %s:%s: %s", proto_lc(ls->proto),
 				tp_addr_fmt(&ls->addr, ab, sizeof(ab)), strerror(-err));
 			goto fail;
 		}
@@ -290,6 +376,8 @@ void sd_server_destroy(struct sd_server *s)
 	for (unsigned i = 0; i < s->nudp; i++)
 		tp_udp_destroy(s->udp[i].u);
 	tp_tcp_destroy(s->tcp);
+	tp_tls_ctx_free(s->tls_srv);
+	tp_tls_ctx_free(s->tls_cli);
 	if (s->core)
 		sd_core_destroy(s->core);
 	mem_free(s);

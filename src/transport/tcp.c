@@ -2,10 +2,13 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "transport/tcp_priv.h"
+#include "transport/tls.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,22 +25,8 @@ struct tcp_listener {
 	struct tcp_listener *next;
 	int fd;
 	struct tp_addr local;
+	struct tp_tls_ctx *tls; /* NULL: plain TCP */
 	struct loop_timer retry;
-};
-
-struct tp_tcp_conn {
-	struct tp_tcp *t;
-	struct tp_tcp_conn *prev, *next;
-	int fd;
-	struct tp_addr peer, local;
-	char *in;
-	size_t in_len, in_cap;
-	char *out;
-	size_t out_off, out_len, out_cap;
-	struct loop_timer idle, partial;
-	bool closing; /* write what is queued, then close */
-	bool failed;  /* close as soon as the current callback returns */
-	bool writing; /* LOOP_WRITE interest is on */
 };
 
 struct tp_tcp {
@@ -45,9 +34,12 @@ struct tp_tcp {
 	struct tp_tcp_cfg cfg;
 	tp_tcp_recv_cb cb;
 	void *arg;
+	tp_tcp_event_cb ev_cb;
+	void *ev_arg;
 	struct tcp_listener *listeners;
 	struct tp_tcp_conn *conns;
 	unsigned nconns;
+	bool destroying; /* no DOWN events from tp_tcp_destroy() */
 };
 
 const struct tp_addr *tp_tcp_conn_peer(const struct tp_tcp_conn *c)
@@ -60,21 +52,44 @@ const struct tp_addr *tp_tcp_conn_local(const struct tp_tcp_conn *c)
 	return &c->local;
 }
 
+enum tp_proto tp_tcp_conn_proto(const struct tp_tcp_conn *c)
+{
+	return c->ssl ? TP_TLS : TP_TCP;
+}
+
+bool tp_tcp_conn_is_up(const struct tp_tcp_conn *c)
+{
+	return c->state == TCP_UP && !c->failed;
+}
+
+void tp_tcp_conn_set_user(struct tp_tcp_conn *c, void *user)
+{
+	c->user = user;
+}
+
+void *tp_tcp_conn_user(const struct tp_tcp_conn *c)
+{
+	return c->user;
+}
+
 unsigned tp_tcp_conn_count(const struct tp_tcp *t)
 {
 	return t->nconns;
 }
 
-static void conn_close(struct tp_tcp_conn *c, const char *why)
+void tp_tcp_set_event_cb(struct tp_tcp *t, tp_tcp_event_cb cb, void *arg)
+{
+	t->ev_cb = cb;
+	t->ev_arg = arg;
+}
+
+static void conn_close(struct tp_tcp_conn *c, int err, const char *why)
 {
 	struct tp_tcp *t = c->t;
 	char pb[64];
 
-	log_debug("tcp", "closing %s: %s", tp_addr_fmt(&c->peer, pb, sizeof(pb)), why);
-	loop_fd_del(t->loop, c->fd);
-	close(c->fd);
-	loop_timer_cancel(t->loop, &c->idle);
-	loop_timer_cancel(t->loop, &c->partial);
+	log_debug("tcp", "closing %s%s: %s", c->ssl ? "TLS " : "",
+		  tp_addr_fmt(&c->peer, pb, sizeof(pb)), why);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -82,35 +97,76 @@ static void conn_close(struct tp_tcp_conn *c, const char *why)
 	if (c->next)
 		c->next->prev = c->prev;
 	t->nconns--;
+	c->failed = true; /* no more sends from the DOWN callback */
+	if (t->ev_cb && !t->destroying)
+		t->ev_cb(c, TP_TCP_DOWN, err, t->ev_arg);
+	sio_shutdown(c);
+	SSL_free(c->ssl);
+	loop_fd_del(t->loop, c->fd);
+	close(c->fd);
+	loop_timer_cancel(t->loop, &c->idle);
+	loop_timer_cancel(t->loop, &c->partial);
+	loop_timer_cancel(t->loop, &c->setup);
 	mem_free(c->in);
 	mem_free(c->out);
 	mem_free(c);
 }
 
-static void set_writing(struct tp_tcp_conn *c, bool on)
+static void conn_fail(struct tp_tcp_conn *c, int err)
 {
-	unsigned ev = (c->closing ? 0 : LOOP_READ) | (on ? LOOP_WRITE : 0);
-
-	c->writing = on;
-	if (loop_fd_mod(c->t->loop, c->fd, ev) < 0)
-		c->failed = true;
+	if (!c->failed)
+		c->err = err;
+	c->failed = true;
 }
 
-/* Write queued output; 0 when all is out, -EAGAIN when the socket is full,
- * or a negated errno. */
+/* The readiness the connection's state waits for. */
+static unsigned wanted_interest(const struct tp_tcp_conn *c)
+{
+	unsigned ev = 0;
+
+	switch (c->state) {
+	case TCP_CONNECTING:
+		ev = LOOP_WRITE;
+		break;
+	case TCP_HANDSHAKE:
+		ev = c->hs_want_write ? LOOP_WRITE : LOOP_READ;
+		break;
+	case TCP_UP:
+		if (!c->closing || c->wr_want_read)
+			ev |= LOOP_READ;
+		/* when closing, the next writable event finishes the job */
+		if (!c->wr_want_read && (c->out_len > c->out_off || c->closing))
+			ev |= LOOP_WRITE;
+		if (c->rd_want_write && !c->closing)
+			ev |= LOOP_WRITE;
+		break;
+	}
+	if (c->failed)
+		ev |= LOOP_WRITE; /* closed on the next round */
+	return ev;
+}
+
+static void update_interest(struct tp_tcp_conn *c)
+{
+	unsigned ev = wanted_interest(c);
+
+	if (ev == c->ev)
+		return;
+	if (loop_fd_mod(c->t->loop, c->fd, ev) < 0) {
+		conn_fail(c, -ENOMEM);
+		return;
+	}
+	c->ev = ev;
+}
+
+/* Write queued output; 0 when all is out, -EAGAIN, or a negative error. */
 static int flush_out(struct tp_tcp_conn *c)
 {
 	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = sio_write(c, c->out + c->out_off, c->out_len - c->out_off);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return -EAGAIN;
-			return -errno;
-		}
+		if (n < 0)
+			return (int)n;
 		c->out_off += (size_t)n;
 	}
 	c->out_off = c->out_len = 0;
@@ -123,17 +179,16 @@ int tp_tcp_send(struct tp_tcp_conn *c, const void *buf, size_t len)
 
 	if (c->failed)
 		return -EPIPE;
-	/* nothing queued: try the socket first, queue only the rest */
-	while (c->out_len == 0 && len) {
-		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	/* ready and nothing queued: try the socket first, queue only the rest */
+	while (c->state == TCP_UP && c->out_len == 0 && len) {
+		ssize_t n = sio_write(c, p, len);
 
+		if (n == -EAGAIN)
+			break;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			c->failed = true;
-			return -errno;
+			conn_fail(c, (int)n);
+			update_interest(c);
+			return (int)n;
 		}
 		p += n;
 		len -= (size_t)n;
@@ -141,10 +196,11 @@ int tp_tcp_send(struct tp_tcp_conn *c, const void *buf, size_t len)
 	if (!len)
 		return 0;
 	if (c->out_len - c->out_off + len > TCP_OUT_MAX) {
-		c->failed = true;
+		conn_fail(c, -ENOBUFS);
+		update_interest(c);
 		return -ENOBUFS;
 	}
-	if (c->out_off) { /* compact before growing */
+	if (c->out_off) { /* compact before growing (TLS allows a moving buffer) */
 		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
 		c->out_len -= c->out_off;
 		c->out_off = 0;
@@ -157,7 +213,8 @@ int tp_tcp_send(struct tp_tcp_conn *c, const void *buf, size_t len)
 			cap *= 2;
 		o = mem_realloc(c->out, cap);
 		if (!o) {
-			c->failed = true;
+			conn_fail(c, -ENOMEM);
+			update_interest(c);
 			return -ENOMEM;
 		}
 		c->out = o;
@@ -165,14 +222,21 @@ int tp_tcp_send(struct tp_tcp_conn *c, const void *buf, size_t len)
 	}
 	memcpy(c->out + c->out_len, p, len);
 	c->out_len += len;
-	if (!c->writing)
-		set_writing(c, true);
+	update_interest(c);
 	return 0;
+}
+
+void tp_tcp_conn_close(struct tp_tcp_conn *c)
+{
+	if (c->state != TCP_UP)
+		conn_fail(c, 0); /* nothing can be written yet: just drop it */
+	c->closing = true;
+	update_interest(c);
 }
 
 static void on_idle(void *arg)
 {
-	conn_close(arg, "idle timeout");
+	conn_close(arg, -ETIMEDOUT, "idle timeout");
 }
 
 static void on_partial(void *arg)
@@ -181,7 +245,20 @@ static void on_partial(void *arg)
 
 	log_info("tcp", "closing a connection that held a partial message for %u ms",
 		 c->t->cfg.partial_timeout_ms);
-	conn_close(c, "partial message timeout");
+	conn_close(c, -ETIMEDOUT, "partial message timeout");
+}
+
+static void on_setup(void *arg)
+{
+	struct tp_tcp_conn *c = arg;
+	char pb[64];
+
+	log_info(c->ssl ? "tls" : "tcp", "%s %s: no %s within %u ms; closing",
+		 c->state == TCP_CONNECTING ? "connecting to" : "TLS handshake with",
+		 tp_addr_fmt(&c->peer, pb, sizeof(pb)),
+		 c->state == TCP_CONNECTING ? "connection" : "handshake",
+		 c->t->cfg.handshake_timeout_ms);
+	conn_close(c, -ETIMEDOUT, "setup timeout");
 }
 
 static bool only_crlf(const char *p, size_t n)
@@ -241,7 +318,14 @@ static void process(struct tp_tcp_conn *c)
 		loop_timer_cancel(t->loop, &c->partial);
 	else if (progressed || !loop_timer_pending(&c->partial))
 		if (loop_timer_add(t->loop, &c->partial, t->cfg.partial_timeout_ms, on_partial, c) < 0)
-			c->failed = true;
+			conn_fail(c, -ENOMEM);
+}
+
+static void too_large(struct tp_tcp_conn *c)
+{
+	/* a message above the cap: nothing sensible to answer */
+	log_info("tcp", "closing a connection with a message above %zu bytes", c->t->cfg.max_msg);
+	conn_close(c, -EMSGSIZE, "message too large");
 }
 
 /* Returns false when the connection was closed. */
@@ -249,7 +333,8 @@ static bool conn_read(struct tp_tcp_conn *c)
 {
 	struct tp_tcp *t = c->t;
 
-	for (int i = 0; i < TCP_READ_BATCH; i++) {
+	/* decrypted bytes held by OpenSSL raise no epoll event: drain them */
+	for (int i = 0; i < TCP_READ_BATCH || sio_pending(c); i++) {
 		ssize_t n;
 
 		if (c->in_len == c->in_cap) {
@@ -257,45 +342,83 @@ static bool conn_read(struct tp_tcp_conn *c)
 			char *b;
 
 			if (c->in_cap >= t->cfg.max_msg) {
-				/* a message above the cap: nothing sensible to answer */
-				log_info("tcp", "closing a connection with a message above %zu bytes",
-					 t->cfg.max_msg);
-				conn_close(c, "message too large");
+				too_large(c);
 				return false;
 			}
 			if (cap > t->cfg.max_msg)
 				cap = t->cfg.max_msg;
 			b = mem_realloc(c->in, cap);
 			if (!b) {
-				conn_close(c, "out of memory");
+				conn_close(c, -ENOMEM, "out of memory");
 				return false;
 			}
 			c->in = b;
 			c->in_cap = cap;
 		}
-		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
+		n = sio_read(c, c->in + c->in_len, c->in_cap - c->in_len);
+		if (n == -EAGAIN)
+			return true;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return true;
-			conn_close(c, strerror(errno));
+			conn_close(c, (int)n, "read failed");
 			return false;
 		}
 		if (n == 0) {
-			conn_close(c, "closed by peer");
+			conn_close(c, 0, "closed by peer");
 			return false;
 		}
 		c->in_len += (size_t)n;
 		if (loop_timer_add(t->loop, &c->idle, t->cfg.idle_timeout_ms, on_idle, c) < 0)
-			c->failed = true;
+			conn_fail(c, -ENOMEM);
 		process(c);
 		if (c->failed || c->closing)
 			return true;
 		if (c->in_len == c->in_cap && c->in_cap >= t->cfg.max_msg) {
-			log_info("tcp", "closing a connection with a message above %zu bytes",
-				 t->cfg.max_msg);
-			conn_close(c, "message too large");
+			too_large(c);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void conn_up(struct tp_tcp_conn *c)
+{
+	struct tp_tcp *t = c->t;
+
+	c->state = TCP_UP;
+	loop_timer_cancel(t->loop, &c->setup);
+	if (t->ev_cb)
+		t->ev_cb(c, TP_TCP_UP, 0, t->ev_arg);
+}
+
+/* Connecting or handshaking: one step. Returns false if c was closed. */
+static bool conn_setup(struct tp_tcp_conn *c)
+{
+	char pb[64];
+	int err = 0;
+
+	if (c->state == TCP_CONNECTING) {
+		socklen_t len = sizeof(err);
+
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err) {
+			log_info("tcp", "connecting to %s: %s",
+				 tp_addr_fmt(&c->peer, pb, sizeof(pb)), strerror(err));
+			conn_close(c, -err, "connect failed");
+			return false;
+		}
+		c->local.len = sizeof(c->local.ss);
+		getsockname(c->fd, (struct sockaddr *)&c->local.ss, &c->local.len);
+		c->state = c->ssl ? TCP_HANDSHAKE : TCP_UP;
+		if (!c->ssl)
+			conn_up(c);
+	}
+	if (c->state == TCP_HANDSHAKE) {
+		err = sio_handshake(c);
+		if (err == 0)
+			conn_up(c);
+		else if (err != -EAGAIN) {
+			conn_close(c, err, "TLS handshake failed");
 			return false;
 		}
 	}
@@ -305,71 +428,95 @@ static bool conn_read(struct tp_tcp_conn *c)
 static void on_conn(int fd, unsigned events, void *arg)
 {
 	struct tp_tcp_conn *c = arg;
+	bool try_read;
 	int rc;
 
 	(void)fd;
-	if ((events & (LOOP_READ | LOOP_ERR)) && !c->closing) {
-		if (!conn_read(c))
+	if (c->failed) {
+		conn_close(c, c->err, c->err ? "failed" : "closed");
+		return;
+	}
+	try_read = (events & (LOOP_READ | LOOP_ERR)) || c->rd_want_write;
+	if (c->state != TCP_UP) {
+		if (!conn_setup(c))
 			return;
-	} else if ((events & (LOOP_READ | LOOP_ERR)) && c->closing && !(events & LOOP_WRITE)) {
-		/* peer gone while we still had output for it */
-		if (events & LOOP_ERR) {
-			conn_close(c, "error while closing");
+		if (c->state != TCP_UP) {
+			update_interest(c);
+			if (c->failed)
+				conn_close(c, c->err, "failed");
 			return;
 		}
+		try_read = true; /* bytes may have come with the last flight */
+	}
+	if (try_read && !c->closing) {
+		if (!conn_read(c))
+			return;
+	} else if ((events & LOOP_ERR) && c->closing && !(events & LOOP_WRITE)) {
+		/* peer gone while we still had output for it */
+		conn_close(c, -ECONNRESET, "error while closing");
+		return;
 	}
 	if (c->failed) {
-		conn_close(c, "send failed");
+		conn_close(c, c->err, "failed");
 		return;
 	}
 	rc = flush_out(c);
-	if (rc == -EAGAIN) {
-		/* when closing this also drops read interest: no spinning on input */
-		if (!c->writing || c->closing)
-			set_writing(c, true);
-		if (c->failed)
-			conn_close(c, "epoll_ctl failed");
+	if (rc < 0 && rc != -EAGAIN) {
+		conn_close(c, rc, "send failed");
 		return;
 	}
-	if (rc < 0 || c->closing) {
-		conn_close(c, rc < 0 ? "send failed" : "done");
+	if (rc == 0 && c->closing) {
+		conn_close(c, 0, "done");
 		return;
 	}
-	if (c->writing)
-		set_writing(c, false);
+	update_interest(c);
 	if (c->failed)
-		conn_close(c, "epoll_ctl failed");
+		conn_close(c, c->err, "epoll_ctl failed");
 }
 
-static void conn_new(struct tp_tcp *t, int fd, const struct tp_addr *peer)
+/* A connection object for fd (closed by the caller on failure). */
+static int conn_new(struct tp_tcp *t, int fd, const struct tp_addr *peer, enum tcp_state state,
+		    struct tp_tls_ctx *tls, const char *name, struct tp_tcp_conn **out)
 {
 	struct tp_tcp_conn *c = mem_zalloc(sizeof(*c));
-	int one = 1;
+	int one = 1, err;
 
-	if (!c) {
-		log_warn("tcp", "out of memory: connection refused");
-		close(fd);
-		return;
-	}
+	if (!c)
+		return -ENOMEM;
 	c->t = t;
 	c->fd = fd;
 	c->peer = *peer;
+	c->state = state;
 	c->local.len = sizeof(c->local.ss);
 	getsockname(fd, (struct sockaddr *)&c->local.ss, &c->local.len);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (loop_fd_add(t->loop, fd, LOOP_READ, on_conn, c) < 0 ||
-	    loop_timer_add(t->loop, &c->idle, t->cfg.idle_timeout_ms, on_idle, c) < 0) {
-		log_warn("tcp", "cannot watch a new connection: refused");
+	if (tls) {
+		c->ssl = tp_tls_ssl_new(tls, fd, name);
+		if (!c->ssl) {
+			mem_free(c);
+			return -ENOMEM;
+		}
+	}
+	c->ev = wanted_interest(c);
+	err = loop_fd_add(t->loop, fd, c->ev, on_conn, c);
+	if (!err)
+		err = loop_timer_add(t->loop, &c->idle, t->cfg.idle_timeout_ms, on_idle, c);
+	if (!err && state != TCP_UP)
+		err = loop_timer_add(t->loop, &c->setup, t->cfg.handshake_timeout_ms, on_setup, c);
+	if (err) {
+		loop_timer_cancel(t->loop, &c->idle);
 		loop_fd_del(t->loop, fd);
-		close(fd);
+		SSL_free(c->ssl);
 		mem_free(c);
-		return;
+		return err;
 	}
 	c->next = t->conns;
 	if (t->conns)
 		t->conns->prev = c;
 	t->conns = c;
 	t->nconns++;
+	*out = c;
+	return 0;
 }
 
 static void on_accept(int fd, unsigned events, void *arg);
@@ -388,6 +535,7 @@ static void on_accept(int fd, unsigned events, void *arg)
 
 	(void)events;
 	for (int i = 0; i < TCP_ACCEPT_BATCH; i++) {
+		struct tp_tcp_conn *c;
 		struct tp_addr peer;
 		char pb[64];
 		int cfd;
@@ -419,8 +567,49 @@ static void on_accept(int fd, unsigned events, void *arg)
 			close(cfd);
 			continue;
 		}
-		conn_new(t, cfd, &peer);
+		/* a TLS connection is up after its handshake (RFC 3261 §26.2.1) */
+		if (conn_new(t, cfd, &peer, ls->tls ? TCP_HANDSHAKE : TCP_UP, ls->tls, NULL,
+			     &c) < 0) {
+			log_warn("tcp", "cannot set up a connection from %s: refused",
+				 tp_addr_fmt(&peer, pb, sizeof(pb)));
+			close(cfd);
+			continue;
+		}
+		if (c->state == TCP_UP && t->ev_cb)
+			t->ev_cb(c, TP_TCP_UP, 0, t->ev_arg);
 	}
+}
+
+int tp_tcp_connect(struct tp_tcp *t, const struct tp_addr *peer, struct tp_tls_ctx *cli,
+		   const char *name, struct tp_tcp_conn **out)
+{
+	struct tp_tcp_conn *c;
+	char hb[64];
+	int fd, err;
+
+	if (cli && tp_tls_ctx_is_server(cli))
+		return -EINVAL;
+	if (cli && !name)
+		name = tp_addr_host_fmt(peer, hb, sizeof(hb));
+	fd = socket(peer->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)&peer->ss, peer->len) < 0 &&
+	    errno != EINPROGRESS) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	/* even a connect() that completed at once is finished from the loop, so
+	 * that events never reach the caller before this returns */
+	err = conn_new(t, fd, peer, TCP_CONNECTING, cli, name, &c);
+	if (err < 0) {
+		close(fd);
+		return err;
+	}
+	if (out)
+		*out = c;
+	return 0;
 }
 
 int tp_tcp_create(struct tp_tcp **out, struct loop *l, const struct tp_tcp_cfg *cfg,
@@ -443,6 +632,8 @@ int tp_tcp_create(struct tp_tcp **out, struct loop *l, const struct tp_tcp_cfg *
 		t->cfg.partial_timeout_ms = TP_TCP_PARTIAL_MS_DEFAULT;
 	if (!t->cfg.max_msg)
 		t->cfg.max_msg = TP_TCP_MAX_MSG_DEFAULT;
+	if (!t->cfg.handshake_timeout_ms)
+		t->cfg.handshake_timeout_ms = TP_TCP_HANDSHAKE_MS_DEFAULT;
 	*out = t;
 	return 0;
 }
@@ -451,8 +642,9 @@ void tp_tcp_destroy(struct tp_tcp *t)
 {
 	if (!t)
 		return;
+	t->destroying = true;
 	while (t->conns)
-		conn_close(t->conns, "shutting down");
+		conn_close(t->conns, 0, "shutting down");
 	while (t->listeners) {
 		struct tcp_listener *ls = t->listeners;
 
@@ -465,7 +657,8 @@ void tp_tcp_destroy(struct tp_tcp *t)
 	mem_free(t);
 }
 
-int tp_tcp_listen(struct tp_tcp *t, const struct tp_addr *addr, struct tp_addr *bound)
+static int listen_on(struct tp_tcp *t, const struct tp_addr *addr, struct tp_tls_ctx *tls,
+		     struct tp_addr *bound)
 {
 	struct tcp_listener *ls = mem_zalloc(sizeof(*ls));
 	int one = 1, err;
@@ -473,6 +666,7 @@ int tp_tcp_listen(struct tp_tcp *t, const struct tp_addr *addr, struct tp_addr *
 	if (!ls)
 		return -ENOMEM;
 	ls->t = t;
+	ls->tls = tls;
 	ls->fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ls->fd < 0) {
 		err = -errno;
@@ -502,4 +696,17 @@ fail:
 	close(ls->fd);
 	mem_free(ls);
 	return err;
+}
+
+int tp_tcp_listen(struct tp_tcp *t, const struct tp_addr *addr, struct tp_addr *bound)
+{
+	return listen_on(t, addr, NULL, bound);
+}
+
+int tp_tcp_listen_tls(struct tp_tcp *t, const struct tp_addr *addr, struct tp_tls_ctx *srv,
+		      struct tp_addr *bound)
+{
+	if (!srv || !tp_tls_ctx_is_server(srv))
+		return -EINVAL;
+	return listen_on(t, addr, srv, bound);
 }

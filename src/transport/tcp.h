@@ -1,14 +1,18 @@
-/* TCP transport: listeners, the connections they accept, per-connection
- * stream buffers and output queues, and the limits that keep a hostile peer
- * from holding resources (connection cap, idle and partial-message timers,
- * message size cap). Framing of SIP messages is the receiver callback's job;
- * this layer only strips keep-alive CRLFs (RFC 5626 §4.4.1, RFC 3261 §7.5). */
+/* Stream transport (TCP, and TLS over TCP): listeners, the connections they
+ * accept or that are opened with tp_tcp_connect(), per-connection stream
+ * buffers and output queues, and the limits that keep a hostile peer from
+ * holding resources (connection cap, idle, partial-message and handshake
+ * timers, message size cap). Framing of SIP messages is the receiver
+ * callback's job; this layer only strips keep-alive CRLFs (RFC 5626 §4.4.1,
+ * RFC 3261 §7.5). A TLS connection carries the same byte stream once its
+ * handshake is done (RFC 3261 §26.2.1). */
 #ifndef SIPHON_TRANSPORT_TCP_H
 #define SIPHON_TRANSPORT_TCP_H
 
 #include "base/loop.h"
 #include "transport/addr.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -16,16 +20,19 @@
 #define TP_TCP_IDLE_MS_DEFAULT 120000
 #define TP_TCP_PARTIAL_MS_DEFAULT 10000
 #define TP_TCP_MAX_MSG_DEFAULT 65536
+#define TP_TCP_HANDSHAKE_MS_DEFAULT 10000
 
 struct tp_tcp_cfg {
 	unsigned max_conns;          /* 0: TP_TCP_MAX_CONNS_DEFAULT */
 	unsigned idle_timeout_ms;    /* close after this long without input; 0: default */
 	unsigned partial_timeout_ms; /* close a partial message held this long; 0: default */
 	size_t max_msg;              /* receive buffer cap; 0: TP_TCP_MAX_MSG_DEFAULT */
+	unsigned handshake_timeout_ms; /* connect + TLS handshake; 0: default */
 };
 
 struct tp_tcp;      /* every listener and connection of one loop */
 struct tp_tcp_conn; /* owned by struct tp_tcp; never freed by the user */
+struct tp_tls_ctx;  /* transport/tls.h */
 
 /* Called with the unconsumed front of a connection's receive buffer (valid
  * during the call only). Return the number of bytes consumed (> 0), 0 to wait
@@ -34,14 +41,49 @@ struct tp_tcp_conn; /* owned by struct tp_tcp; never freed by the user */
 typedef ssize_t (*tp_tcp_recv_cb)(struct tp_tcp_conn *c, const char *buf, size_t len,
 				  void *arg);
 
+enum tp_tcp_event {
+	TP_TCP_UP,   /* connected (and TLS handshake done): data flows */
+	TP_TCP_DOWN, /* closed; c is freed when the callback returns */
+};
+
+/* Optional connection state callback. UP is reported once per connection
+ * that gets ready; DOWN for every connection (accepted or connected, ready
+ * or not) except those closed by tp_tcp_destroy(). err is 0 for UP and for
+ * an orderly close, else why: -ETIMEDOUT (connect or handshake timeout),
+ * TP_TLS_EVERIFY (peer certificate rejected), TP_TLS_EPROTO (TLS failure),
+ * -ECONNRESET, -ECONNREFUSED, ... */
+typedef void (*tp_tcp_event_cb)(struct tp_tcp_conn *c, enum tp_tcp_event ev, int err,
+				void *arg);
+
 int tp_tcp_create(struct tp_tcp **out, struct loop *l, const struct tp_tcp_cfg *cfg,
 		  tp_tcp_recv_cb cb, void *arg);
 /* Close every listener and connection and free everything. */
 void tp_tcp_destroy(struct tp_tcp *t);
 
+void tp_tcp_set_event_cb(struct tp_tcp *t, tp_tcp_event_cb cb, void *arg);
+
 /* Listen on addr; *bound (optional) receives the real address (port 0 picks
  * one). Returns 0, -ENOMEM, or the negated errno of socket/bind/listen. */
 int tp_tcp_listen(struct tp_tcp *t, const struct tp_addr *addr, struct tp_addr *bound);
+/* The same for TLS: every accepted connection does a server handshake with
+ * srv (a server context, kept by the caller until tp_tcp_destroy()) before
+ * its bytes reach the receive callback. */
+int tp_tcp_listen_tls(struct tp_tcp *t, const struct tp_addr *addr, struct tp_tls_ctx *srv,
+		      struct tp_addr *bound);
+
+/* Open a connection to peer without blocking. With cli (a client context)
+ * the connection does a TLS handshake and verifies the server as cli says,
+ * against name: a host name (also sent as SNI) or an IP address literal;
+ * NULL checks the certificate against the peer's IP address. Data sent
+ * before it is UP is queued. A failure later (refused, timeout, certificate
+ * rejected) is logged and reported as DOWN. Returns 0 (*out set unless out
+ * is NULL), -ENOMEM, -EINVAL (a server context) or the negated errno of an
+ * immediate socket/connect failure. */
+int tp_tcp_connect(struct tp_tcp *t, const struct tp_addr *peer, struct tp_tls_ctx *cli,
+		   const char *name, struct tp_tcp_conn **out);
+
+/* Close after what is queued has been written (with a TLS close_notify). */
+void tp_tcp_conn_close(struct tp_tcp_conn *c);
 
 /* Queue bytes on a connection: written now if the socket takes them, else
  * kept and written when it is writable. Returns 0, -ENOMEM, -ENOBUFS (peer
@@ -51,6 +93,11 @@ int tp_tcp_send(struct tp_tcp_conn *c, const void *buf, size_t len);
 
 const struct tp_addr *tp_tcp_conn_peer(const struct tp_tcp_conn *c);
 const struct tp_addr *tp_tcp_conn_local(const struct tp_tcp_conn *c);
+enum tp_proto tp_tcp_conn_proto(const struct tp_tcp_conn *c); /* TP_TCP or TP_TLS */
+bool tp_tcp_conn_is_up(const struct tp_tcp_conn *c);
+/* Opaque user pointer, NULL until set. */
+void tp_tcp_conn_set_user(struct tp_tcp_conn *c, void *user);
+void *tp_tcp_conn_user(const struct tp_tcp_conn *c);
 unsigned tp_tcp_conn_count(const struct tp_tcp *t);
 
 #endif
