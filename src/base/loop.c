@@ -35,6 +35,9 @@ struct loop {
 	struct loop_timer **heap;
 	size_t nheap, capheap;
 
+	/* the many short protocol timers (transactions) live on a wheel */
+	struct wheel wheel;
+
 	int sigfd;
 	sigset_t sigs;    /* signals we blocked, restored on destroy */
 	loop_signal_cb sigcb[65];
@@ -68,6 +71,8 @@ int loop_create(struct loop **out)
 		return err;
 	}
 	l->sigfd = -1;
+	l->now = mono_ms();
+	wheel_init(&l->wheel, l->now);
 	sigemptyset(&l->sigs);
 	l->now = mono_ms();
 	*out = l;
@@ -263,14 +268,21 @@ static void run_timers(struct loop *l)
 
 static int next_timeout(const struct loop *l)
 {
-	uint64_t d;
+	uint64_t d = wheel_next(&l->wheel, 3600000);
 
-	if (!l->nheap)
+	if (l->nheap) {
+		uint64_t h = l->heap[0]->due <= l->now ? 0 : l->heap[0]->due - l->now;
+		if (h < d)
+			d = h;
+	}
+	if (d >= 3600000 && !l->nheap && l->wheel.count == 0)
 		return -1;
-	if (l->heap[0]->due <= l->now)
-		return 0;
-	d = l->heap[0]->due - l->now;
-	return d > 3600000 ? 3600000 : (int)d;
+	return (int)d;
+}
+
+struct wheel *loop_wheel(struct loop *l)
+{
+	return &l->wheel;
 }
 
 /* ---- signals ---- */
@@ -365,6 +377,8 @@ int loop_run(struct loop *l)
 			s->cb(fd, ready, s->arg);
 		}
 		run_timers(l);
+		if (!l->stop)
+			wheel_advance(&l->wheel, l->now);
 	}
 	return 0;
 }

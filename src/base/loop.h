@@ -4,6 +4,8 @@
 #ifndef SIPHON_BASE_LOOP_H
 #define SIPHON_BASE_LOOP_H
 
+#include "base/wheel.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,6 +60,10 @@ int loop_signal_add(struct loop *l, int signo, loop_signal_cb cb, void *arg);
 
 /* Monotonic milliseconds, as cached at the start of the current round. */
 uint64_t loop_now(const struct loop *l);
+
+/* The loop's timing wheel (base/wheel.h), advanced to loop_now() after
+ * every round; for the many short protocol timers. Same thread only. */
+struct wheel *loop_wheel(struct loop *l);
 
 /* Run until loop_stop(). Returns 0, or a negated errno if epoll fails. */
 int loop_run(struct loop *l);

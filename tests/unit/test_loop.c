@@ -306,6 +306,48 @@ static int loop_once(void *ctx)
 	return err;
 }
 
+/* Wheel timers are driven by loop_run: the loop sleeps until the wheel's
+ * next expiry (no fd, no heap timer) and fires them in order. */
+struct wheel_ctx {
+	struct loop *l;
+	struct wheel_timer t[3];
+	uint64_t at[3];
+	uint64_t start;
+	int n;
+};
+
+static struct wheel_ctx *wheel_ctx_cur;
+
+static void on_wheel(void *arg)
+{
+	struct wheel_timer *t = arg;
+	struct wheel_ctx *c = wheel_ctx_cur;
+
+	c->at[t - c->t] = loop_now(c->l) - c->start;
+	if (++c->n == 2)
+		loop_stop(c->l);
+}
+
+static void test_wheel_driven(void **state)
+{
+	struct wheel_ctx c = { 0 };
+
+	(void)state;
+	assert_int_equal(loop_create(&c.l), 0);
+	wheel_ctx_cur = &c;
+	c.start = loop_now(c.l);
+	wheel_start(loop_wheel(c.l), &c.t[0], 40, on_wheel, &c.t[0]);
+	wheel_start(loop_wheel(c.l), &c.t[1], 15, on_wheel, &c.t[1]);
+	wheel_start(loop_wheel(c.l), &c.t[2], 500, on_wheel, &c.t[2]);
+	wheel_stop(loop_wheel(c.l), &c.t[2]);
+	assert_int_equal(loop_run(c.l), 0);
+	assert_int_equal(c.n, 2);
+	assert_true(c.at[1] >= 15 && c.at[1] < 40);
+	assert_true(c.at[0] >= 40 && c.at[0] < 400);
+	assert_int_equal(c.at[2], 0);
+	loop_destroy(c.l);
+}
+
 static void test_alloc_fail(void **state)
 {
 	(void)state;
@@ -321,6 +363,7 @@ int main(void)
 		SIPHON_TEST(test_fd_events),
 		SIPHON_TEST(test_fd_write_and_hup),
 		SIPHON_TEST(test_signal),
+		SIPHON_TEST(test_wheel_driven),
 		SIPHON_TEST(test_alloc_fail),
 	};
 
