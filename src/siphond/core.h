@@ -12,8 +12,21 @@
 
 struct sd_core;
 
+struct loop;
+struct tsx_table;
+
 struct sd_core_cfg {
 	const char *server_name; /* Server header value; NULL for "Siphon/<version>" */
+	/* Stateful mode (RFC 3261 §17.2): requests get server transactions that
+	 * absorb retransmissions and retransmit final responses over UDP. All
+	 * three are needed; with loop or tsx NULL the core answers statelessly. */
+	struct loop *loop;       /* the worker's loop; its wheel runs the timers */
+	struct tsx_table *tsx;   /* transaction table, shared by the workers */
+	/* Send bytes over UDP from the socket bound to local (retransmissions
+	 * that happen outside sd_core_input). Returns 0 or -errno. */
+	int (*send_udp)(void *ctx, const struct tp_addr *local, const struct tp_addr *dst,
+			const void *buf, size_t len);
+	void *send_ctx;
 };
 
 /* One received input: a whole datagram (UDP) or the unconsumed front of a
