@@ -15,6 +15,7 @@
 #ifndef SIPHON_TSX_TSX_H
 #define SIPHON_TSX_TSX_H
 
+#include "base/wheel.h"
 #include "msg/build.h"
 #include "msg/msg.h"
 #include "tsx/key.h"
@@ -54,6 +55,7 @@ struct tsx_timer {
 	/* Free for the environment's bookkeeping (due time, heap index, ...). */
 	uint64_t env_due;
 	size_t env_idx;
+	struct wheel_timer env_wt; /* for environments that run timers on a wheel */
 };
 
 struct tsx_env {
