@@ -2,6 +2,7 @@
  * answer what the server handles itself; responses that match nothing are
  * dropped (§18.1.2). Routing arrives with the proxy. */
 #include "siphond/core.h"
+#include "siphond/core_priv.h"
 
 #include "base/log.h"
 #include "base/mem.h"
@@ -16,12 +17,6 @@
 #include <time.h>
 
 #define MOD "core"
-
-struct sd_core {
-	char server[128];
-	uint64_t salt; /* keys the stateless To tags */
-	struct sip_msg msg; /* one per core: the core is owned by one thread */
-};
 
 /* Option-tags this server understands in Require / Proxy-Require (none yet). */
 static bool option_supported(struct str tag)
@@ -40,12 +35,16 @@ int sd_core_create(struct sd_core **out, const struct sd_core_cfg *cfg)
 		 cfg && cfg->server_name ? cfg->server_name : "Siphon/" SIPHON_VERSION);
 	if (getrandom(&c->salt, sizeof(c->salt), 0) != sizeof(c->salt))
 		c->salt = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
+	sd_tsx_init(c, cfg);
 	*out = c;
 	return 0;
 }
 
 void sd_core_destroy(struct sd_core *c)
 {
+	if (!c)
+		return;
+	sd_tsx_shutdown(c);
 	mem_free(c);
 }
 
@@ -114,7 +113,10 @@ static void respond(struct sd_core *c, const struct sip_msg *m, const struct sd_
 		log_warn(MOD, "%u response does not fit the reply buffer: dropped", code);
 		return;
 	}
-	out->len = (size_t)n;
+	/* the request's server transaction sends it and keeps it for
+	 * retransmission; without one it goes out statelessly */
+	if (!c->cur_tsx || sd_tsx_respond(c, code, (size_t)n) != 0)
+		out->len = (size_t)n;
 	log_debug(MOD, "%u %s to %s (call-id %.*s)", code, reason ? reason : sip_reason_phrase(code),
 		  tp_addr_fmt(&out->dst, peer, sizeof(peer)), STR_FMT(m->call_id));
 }
@@ -239,9 +241,12 @@ ssize_t sd_core_input(struct sd_core *c, const struct sd_in *in, struct sd_out *
 	out->len = 0;
 	out->close_after = false;
 	out->dst = in->src;
+	c->cur_out = out;
 	rc = sip_msg_parse(m, in->buf, in->len, stream ? SIP_PARSE_STREAM : SIP_PARSE_DATAGRAM);
-	if (rc == -EAGAIN)
+	if (rc == -EAGAIN) {
+		c->cur_out = NULL;
 		return 0;
+	}
 	skipped = (size_t)(m->buf - in->buf);
 	if (rc != 0) {
 		log_info(MOD, "malformed %s from %s %s: %s at byte %zu (call-id %.*s)%s",
@@ -251,6 +256,7 @@ ssize_t sd_core_input(struct sd_core *c, const struct sd_in *in, struct sd_out *
 			 m->is_request && m->via1_ok ? "" : "; dropped");
 		if (m->is_request && m->method_id != SIP_METHOD_ACK)
 			respond(c, m, in, out, (uint16_t)m->err.code, m->err.reason, STR_NULL);
+		c->cur_out = NULL;
 		if (stream && m->len == 0) {
 			/* RFC 3261 §18.3: framing is lost on this connection */
 			out->close_after = true;
@@ -258,10 +264,22 @@ ssize_t sd_core_input(struct sd_core *c, const struct sd_in *in, struct sd_out *
 		}
 		return stream ? (ssize_t)(skipped + m->len) : (ssize_t)in->len;
 	}
-	if (m->is_request)
-		handle_request(c, m, in, out);
-	else
+	if (m->is_request) {
+		struct sip_resp_opts trying = { 0 };
+		struct sd_out route = *out;
+		char recv[64];
+
+		/* how a 100 Trying of the transaction would be routed (§18.2.1) */
+		response_route(m, in, &route, &trying, recv, sizeof(recv));
+		trying.server = str_cstr(c->server);
+		if (!sd_tsx_request(c, m, in, &trying, &route.dst)) {
+			handle_request(c, m, in, out);
+			sd_tsx_request_done(c);
+		}
+	} else {
 		log_debug(MOD, "response %u from %s matches no transaction: dropped", m->status,
 			  tp_addr_fmt(&in->src, peer, sizeof(peer)));
+	}
+	c->cur_out = NULL;
 	return stream ? (ssize_t)(skipped + m->len) : (ssize_t)in->len;
 }

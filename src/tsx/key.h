@@ -19,18 +19,18 @@ enum tsx_side {
 };
 
 struct tsx_key {
+	uint32_t cseq;       /* RFC 2543 fallback */
+	uint32_t hash;
+	uint16_t port;       /* server side: sent-by port, the transport's default when absent */
 	uint8_t side;        /* enum tsx_side */
 	bool rfc3261;        /* branch starts with the magic cookie */
 	bool is_ack;         /* lookup key of an ACK: matches its INVITE (server side) */
 	struct str branch;
 	struct str method;   /* request method; ACK is keyed as INVITE */
-	/* server side, RFC 3261 branch: sent-by of the top Via */
+	/* server side, RFC 3261 branch: sent-by host of the top Via */
 	struct str host;
-	uint16_t port;       /* default port of the transport when absent */
 	/* server side, RFC 2543 fallback (§17.2.3) */
 	struct str ruri, call_id, from_tag, to_tag, via;
-	uint32_t cseq;
-	uint32_t hash;
 };
 
 /* Server-side key of a request (§17.2.3): for an ACK the key names the

@@ -38,7 +38,6 @@ int tsx_alloc(struct tsx **out, const struct tsx_env *env, enum tsx_kind kind,
 	tsx_key_copy(&t->key, key, t->tail);
 	t->msg = t->tail + ksize;
 	t->msg_cap = extra;
-	t->created_ms = env->now_ms ? env->now_ms(env->ctx) : 0;
 	*out = t;
 	return 0;
 }

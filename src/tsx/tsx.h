@@ -52,10 +52,15 @@ struct tsx_timer {
 	char name;      /* 'A'..'M'; 'P' for the 100 Trying delay */
 	bool armed;
 	uint32_t ms;    /* delay of the current arming */
-	/* Free for the environment's bookkeeping (due time, heap index, ...). */
-	uint64_t env_due;
-	size_t env_idx;
-	struct wheel_timer env_wt; /* for environments that run timers on a wheel */
+	/* The environment's bookkeeping: a wheel timer (base/wheel.h), or a
+	 * due time and sequence for environments of their own (tests). */
+	union {
+		struct wheel_timer wt;
+		struct {
+			uint64_t due;
+			uint64_t seq;
+		} plain;
+	} env;
 };
 
 struct tsx_env {

@@ -35,15 +35,14 @@ struct tsx {
 
 	/* client: the request; server: the last response sent */
 	char *msg;
-	size_t msg_len, msg_cap;
+	uint32_t msg_len, msg_cap; /* messages are below 64 KiB */
 	bool msg_heap;          /* msg is a separate block (outgrew the inline one) */
 	/* client INVITE: the ACK for a non-2xx final (§17.1.1.3), own block */
+	uint32_t ack_len;
 	char *ack;
-	size_t ack_len;
 	/* server INVITE, 2543 key: To tag of the final sent, slice into msg */
 	struct str resp_to_tag;
 
-	uint64_t created_ms;
 	char tail[];
 };
 

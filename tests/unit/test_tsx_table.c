@@ -198,9 +198,9 @@ static void test_memory_per_transaction(void **state)
 	fprintf(stderr,
 		"sizeof(struct tsx) = %zu; %zu-byte request: client block %zu (key %zu), "
 		"server block %zu (key %zu, response room %zu)\n",
-		sizeof(struct tsx), m.len, sizeof(struct tsx) + tsx_key_size(tsx_key(c)) + c->msg_cap,
-		tsx_key_size(tsx_key(c)), sizeof(struct tsx) + tsx_key_size(tsx_key(sv)) + sv->msg_cap,
-		tsx_key_size(tsx_key(sv)), sv->msg_cap);
+		sizeof(struct tsx), m.len, sizeof(struct tsx) + tsx_key_size(tsx_key(c)) + (size_t)c->msg_cap,
+		tsx_key_size(tsx_key(c)), sizeof(struct tsx) + tsx_key_size(tsx_key(sv)) + (size_t)sv->msg_cap,
+		tsx_key_size(tsx_key(sv)), (size_t)sv->msg_cap);
 	/* one block each, the request copied whole, the key beside it */
 	assert_int_equal(c->msg_cap, m.len);
 	assert_int_equal(tsx_key_size(tsx_key(c)), strlen("z9hG4bK-0-1OPTIONS"));

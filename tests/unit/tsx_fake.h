@@ -55,8 +55,8 @@ static inline void fake_timer_start(void *ctx, struct tsx_timer *tm, uint32_t ms
 	assert_true(f->narmed < FAKE_MAX_TIMERS);
 	for (unsigned i = 0; i < f->narmed; i++)
 		assert_ptr_not_equal(f->armed[i], tm); /* never armed twice */
-	tm->env_due = f->now + ms;
-	tm->env_idx = (size_t)++f->seq;
+	tm->env.plain.due = f->now + ms;
+	tm->env.plain.seq = ++f->seq;
 	f->armed[f->narmed++] = tm;
 }
 
@@ -156,10 +156,10 @@ static inline void fake_run_until(struct fake *f, uint64_t to)
 		for (unsigned i = 0; i < f->narmed; i++) {
 			struct tsx_timer *tm = f->armed[i];
 
-			if (tm->env_due > to)
+			if (tm->env.plain.due > to)
 				continue;
-			if (!best || tm->env_due < best->env_due ||
-			    (tm->env_due == best->env_due && tm->env_idx < best->env_idx)) {
+			if (!best || tm->env.plain.due < best->env.plain.due ||
+			    (tm->env.plain.due == best->env.plain.due && tm->env.plain.seq < best->env.plain.seq)) {
 				best = tm;
 				bi = i;
 			}
@@ -167,7 +167,7 @@ static inline void fake_run_until(struct fake *f, uint64_t to)
 		if (!best)
 			break;
 		f->armed[bi] = f->armed[--f->narmed];
-		f->now = best->env_due;
+		f->now = best->env.plain.due;
 		tsx_timer_fire(best);
 	}
 	f->now = to;

@@ -1,0 +1,57 @@
+/* Internals shared by core.c (what to answer) and core_tsx.c (server
+ * transactions around those answers). */
+#ifndef SIPHON_SIPHOND_CORE_PRIV_H
+#define SIPHON_SIPHOND_CORE_PRIV_H
+
+#include "msg/msg.h"
+#include "siphond/core.h"
+#include "tsx/table.h"
+#include "tsx/tsx.h"
+
+/* What a server transaction needs to send outside sd_core_input(). */
+struct sd_stx {
+	struct sd_core *core;
+	struct tsx *tsx; /* not a reference: the stx dies in on_terminated */
+	enum tp_proto proto;
+	struct tp_addr local, dst;
+	struct sd_stx *next, *prev; /* the core's live transactions */
+};
+
+struct sd_core {
+	char server[128];
+	uint64_t salt; /* keys the stateless To tags */
+	struct sip_msg msg; /* one per core: the core is owned by one thread */
+
+	/* stateful mode (all set, or loop == NULL) */
+	struct loop *loop;
+	struct tsx_table *table;
+	int (*send_udp)(void *ctx, const struct tp_addr *local, const struct tp_addr *dst,
+			const void *buf, size_t len);
+	void *send_ctx;
+	struct tsx_env env;
+	struct sd_stx live; /* list head */
+
+	/* while sd_core_input() runs */
+	struct sd_out *cur_out;
+	struct tsx *cur_tsx; /* the transaction of the request being answered */
+};
+
+void sd_tsx_init(struct sd_core *c, const struct sd_core_cfg *cfg);
+/* Terminate every transaction this core owns (shutdown). */
+void sd_tsx_shutdown(struct sd_core *c);
+
+/* Before answering a parsed request: returns 1 if the request belongs to an
+ * existing transaction (absorbed or handled: do nothing more), 0 to go on
+ * and answer it (c->cur_tsx is then the new transaction, or NULL when
+ * stateless or it could not be created). */
+int sd_tsx_request(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+		   const struct sip_resp_opts *trying, const struct tp_addr *dst);
+/* After answering: drop the creator's reference; a transaction the answer
+ * did not complete is terminated. */
+void sd_tsx_request_done(struct sd_core *c);
+/* Hand a built response to the current transaction (which sends it and
+ * keeps it for retransmission). Returns 0, or a negative code (the caller
+ * then sends it statelessly). */
+int sd_tsx_respond(struct sd_core *c, uint16_t code, size_t len);
+
+#endif

@@ -1,0 +1,212 @@
+/* Server transactions for what siphond answers itself (RFC 3261 §17.2): a
+ * retransmitted request gets the same response again without being handled
+ * twice, and final responses to INVITE are retransmitted over UDP until the
+ * ACK comes (Timer G, H). Timers run on the worker loop's wheel. */
+#include "siphond/core_priv.h"
+
+#include "base/log.h"
+#include "base/loop.h"
+#include "base/mem.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define MOD "core"
+
+static uint64_t env_now(void *ctx)
+{
+	struct sd_core *c = ctx;
+
+	return loop_now(c->loop);
+}
+
+static void on_wheel(void *arg)
+{
+	struct tsx_timer *tm = arg;
+	struct tsx *t = tm->tsx;
+
+	tsx_ref(t);
+	tsx_lock(t);
+	tsx_timer_fire(tm);
+	tsx_unlock(t);
+	tsx_unref(t);
+}
+
+static void env_timer_start(void *ctx, struct tsx_timer *tm, uint32_t ms)
+{
+	struct sd_core *c = ctx;
+
+	wheel_start(loop_wheel(c->loop), &tm->env.wt, ms, on_wheel, tm);
+}
+
+static void env_timer_stop(void *ctx, struct tsx_timer *tm)
+{
+	struct sd_core *c = ctx;
+
+	wheel_stop(loop_wheel(c->loop), &tm->env.wt);
+}
+
+static int env_send(void *ctx, struct tsx *t, const char *buf, size_t len)
+{
+	struct sd_core *c = ctx;
+	struct sd_stx *x = tsx_user(t);
+	struct sd_out *out = c->cur_out;
+
+	/* inside sd_core_input the reply goes out through the caller's buffer,
+	 * on the connection or socket the request came in on */
+	if (out && out->len == 0) {
+		if (len > out->cap)
+			return -EMSGSIZE;
+		if (buf != out->buf)
+			memcpy(out->buf, buf, len);
+		out->len = len;
+		out->dst = x->dst;
+		return 0;
+	}
+	/* later (timers), only datagrams can be sent: a stream transaction
+	 * never retransmits (§17.2.1, §17.2.2) */
+	if (x->proto == TP_UDP && c->send_udp)
+		return c->send_udp(c->send_ctx, &x->local, &x->dst, buf, len);
+	return -ENOTCONN;
+}
+
+static void env_on_timeout(void *ctx, struct tsx *t)
+{
+	char peer[80];
+	struct sd_stx *x = tsx_user(t);
+
+	(void)ctx;
+	/* §17.2.1 Timer H: the ACK for our final response never came */
+	log_info(MOD, "no ACK from %s for %u (Timer H)", tp_addr_fmt(&x->dst, peer, sizeof(peer)),
+		 tsx_last_code(t));
+}
+
+static void env_on_transport_error(void *ctx, struct tsx *t, int err)
+{
+	char peer[80];
+	struct sd_stx *x = tsx_user(t);
+
+	(void)ctx;
+	log_info(MOD, "transport error towards %s: %s", tp_addr_fmt(&x->dst, peer, sizeof(peer)),
+		 strerror(-err));
+}
+
+static void env_on_terminated(void *ctx, struct tsx *t)
+{
+	struct sd_stx *x = tsx_user(t);
+
+	(void)ctx;
+	x->prev->next = x->next;
+	x->next->prev = x->prev;
+	mem_free(x);
+}
+
+void sd_tsx_init(struct sd_core *c, const struct sd_core_cfg *cfg)
+{
+	c->live.next = c->live.prev = &c->live;
+	if (!cfg || !cfg->loop || !cfg->tsx || !cfg->send_udp)
+		return;
+	c->loop = cfg->loop;
+	c->table = cfg->tsx;
+	c->send_udp = cfg->send_udp;
+	c->send_ctx = cfg->send_ctx;
+	c->env = (struct tsx_env){
+		.ctx = c,
+		.now_ms = env_now,
+		.timer_start = env_timer_start,
+		.timer_stop = env_timer_stop,
+		.send = env_send,
+		.on_timeout = env_on_timeout,
+		.on_transport_error = env_on_transport_error,
+		.on_terminated = env_on_terminated,
+	};
+}
+
+void sd_tsx_shutdown(struct sd_core *c)
+{
+	while (c->live.next != &c->live) {
+		struct tsx *t = c->live.next->tsx;
+
+		tsx_ref(t);
+		tsx_lock(t);
+		tsx_terminate(t); /* frees the stx through on_terminated */
+		tsx_unlock(t);
+		tsx_unref(t);
+	}
+}
+
+int sd_tsx_request(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+		   const struct sip_resp_opts *trying, const struct tp_addr *dst)
+{
+	struct sd_stx *x;
+	struct tsx *t;
+	int rc;
+
+	c->cur_tsx = NULL;
+	if (!c->loop)
+		return 0;
+	/* §17.2.3: a retransmission, or the ACK of a non-2xx final */
+	t = tsx_table_match_request(c->table, m);
+	if (t) {
+		struct sd_stx *owner = tsx_user(t);
+
+		tsx_lock(t);
+		/* SO_REUSEPORT hashes a source to one worker, so the owner sees
+		 * the retransmissions; another worker leaves them alone */
+		if (owner->core == c)
+			tsx_server_request(t, m); /* 1 = an ACK for a 2xx: we send none */
+		tsx_unlock(t);
+		tsx_unref(t);
+		return 1;
+	}
+	if (m->method_id == SIP_METHOD_ACK)
+		return 0;
+	x = mem_zalloc(sizeof(*x));
+	if (!x)
+		return 0; /* answer statelessly */
+	x->core = c;
+	x->proto = in->proto;
+	x->local = in->local;
+	x->dst = *dst;
+	rc = tsx_server_create(&t, &c->env, m, in->proto != TP_UDP, trying, x);
+	if (rc < 0) {
+		mem_free(x);
+		return 0;
+	}
+	x->tsx = t;
+	x->next = &c->live;
+	x->prev = c->live.prev;
+	c->live.prev->next = x;
+	c->live.prev = x;
+	rc = tsx_table_insert(c->table, t);
+	if (rc < 0) {
+		/* another worker created it first: this copy is a retransmission */
+		tsx_lock(t);
+		tsx_terminate(t);
+		tsx_unlock(t);
+		tsx_unref(t);
+		return 1;
+	}
+	tsx_lock(t);
+	c->cur_tsx = t;
+	return 0;
+}
+
+int sd_tsx_respond(struct sd_core *c, uint16_t code, size_t len)
+{
+	return tsx_server_respond(c->cur_tsx, code, c->cur_out->buf, len);
+}
+
+void sd_tsx_request_done(struct sd_core *c)
+{
+	struct tsx *t = c->cur_tsx;
+
+	if (!t)
+		return;
+	c->cur_tsx = NULL;
+	/* a transaction left without a final response would wait forever */
+	if (tsx_last_code(t) < 200)
+		tsx_terminate(t);
+	tsx_unlock(t);
+	tsx_unref(t);
+}
