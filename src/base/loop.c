@@ -348,6 +348,7 @@ int loop_run(struct loop *l)
 		int n;
 
 		l->now = mono_ms();
+		wheel_advance(&l->wheel, l->now);
 		n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, next_timeout(l));
 		if (n < 0) {
 			if (errno == EINTR)
@@ -356,6 +357,10 @@ int loop_run(struct loop *l)
 			return -errno;
 		}
 		l->now = mono_ms();
+		/* bring the wheel to now first, so that timers armed by the fd
+		 * callbacks below count from the real time, not from before the
+		 * sleep */
+		wheel_advance(&l->wheel, l->now);
 		for (int i = 0; i < n && !l->stop; i++) {
 			int fd = (int)(uint32_t)evs[i].data.u64;
 			uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);

@@ -308,7 +308,8 @@ def split_responses(data):
 def udp_socket(src_port=0, host="127.0.0.1"):
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # no SO_REUSEADDR: with it, two sockets bound to port 0 can share an
+    # ephemeral port and one never sees its replies
     s.bind((host, src_port))
     return s
 

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""siphond's server transactions (RFC 3261 §17.2, RFC 6026), seen on the
+wire: a retransmitted request is absorbed and answered with the stored
+response (not handled again), a final response to INVITE is retransmitted
+over UDP on the Timer G schedule until the ACK comes, streams never
+retransmit, and an ACK for it is absorbed."""
+
+import socket
+import sys
+import time
+
+import siphon_test as st
+
+T1 = 0.5  # seconds, RFC 3261 default
+
+
+def invite(srv, sp, branch, transport="UDP", method="INVITE", cseq_method=None, extra=""):
+    return ("%s sip:bob@example.com SIP/2.0\r\n"
+            "Via: SIP/2.0/%s 127.0.0.1:%d;branch=%s;rport\r\n"
+            "Max-Forwards: 70\r\n"
+            "From: <sip:alice@127.0.0.1>;tag=a1\r\n"
+            "To: <sip:bob@example.com>\r\n"
+            "Call-ID: %s@test\r\n"
+            "CSeq: 5 %s\r\n"
+            "%s"
+            "Content-Length: 0\r\n\r\n" % (method, transport, sp, branch, branch,
+                                          cseq_method or method, extra)).encode()
+
+
+def ack_for(resp, sp, branch, transport="UDP"):
+    """The ACK for a non-2xx final (§17.1.1.3): same branch, To with the tag."""
+    to = st.header(resp, "To", "t")[0]
+    return ("ACK sip:bob@example.com SIP/2.0\r\n"
+            "Via: SIP/2.0/%s 127.0.0.1:%d;branch=%s;rport\r\n"
+            "Max-Forwards: 70\r\n"
+            "From: <sip:alice@127.0.0.1>;tag=a1\r\n"
+            "To: %s\r\n"
+            "Call-ID: %s@test\r\n"
+            "CSeq: 5 ACK\r\n"
+            "Content-Length: 0\r\n\r\n" % (transport, sp, branch, to, branch)).encode()
+
+
+def recv_all(sock, until):
+    """Every datagram received before the monotonic time until, with times."""
+    got = []
+    while True:
+        left = until - time.monotonic()
+        if left <= 0:
+            return got
+        sock.settimeout(left)
+        try:
+            data = sock.recv(65535)
+        except socket.timeout:
+            return got
+        got.append((time.monotonic(), data))
+
+
+def test_timer_g_until_ack(srv):
+    """501 to an INVITE over UDP: sent, then again after T1, 2T1, 4T1 (Timer
+    G, §17.2.1); the ACK moves the transaction to Confirmed and stops it."""
+    branch = "z9hG4bK-g-%d" % srv.port
+    with st.udp_socket() as s:
+        sp = st.udp_source_port(s)
+        t0 = time.monotonic()
+        s.sendto(invite(srv, sp, branch), ("127.0.0.1", srv.port))
+        got = recv_all(s, t0 + 7 * T1 + 0.3)
+        codes = [st.parse_status(d)[0] for _, d in got]
+        assert codes and all(c == 501 for c in codes), codes
+        # final at 0, then retransmissions at T1, 3T1, 7T1 (intervals doubling)
+        assert len(got) == 4, "expected 4 copies in 3.8 s, got %d at %s" % (
+            len(got), ["%.2f" % (t - t0) for t, _ in got])
+        for (t, _), want in zip(got, (0, T1, 3 * T1, 7 * T1)):
+            assert abs((t - t0) - want) < 0.25, "copy at %.2f s, expected %.2f s" % (t - t0, want)
+        first = got[0][1]
+        assert all(d == first for _, d in got), "retransmissions differ from the first 501"
+        s.sendto(ack_for(first, sp, branch), ("127.0.0.1", srv.port))
+        after = recv_all(s, time.monotonic() + 8 * T1 + 0.5)
+        assert not after, "still retransmitting after the ACK: %d more" % len(after)
+
+
+def test_retransmission_absorbed(srv):
+    """The same branch again is a retransmission (§17.2.3): it gets the stored
+    response even though, handled afresh, it would now earn a 420."""
+    branch = "z9hG4bK-r-%d" % srv.port
+    with st.udp_socket() as s:
+        sp = st.udp_source_port(s)
+        ruri = "sip:127.0.0.1:%d" % srv.port
+        req = invite(srv, sp, branch, method="OPTIONS").replace(
+            b"sip:bob@example.com SIP/2.0", (ruri + " SIP/2.0").encode())
+        r1 = st.udp_exchange(req, srv.port, sock=s)
+        assert st.parse_status(r1)[0] == 200, r1
+        changed = req.replace(b"Content-Length: 0", b"Require: nosuchthing\r\nContent-Length: 0")
+        r2 = st.udp_exchange(changed, srv.port, sock=s)
+        assert r2 == r1, "retransmission not answered with the stored response:\n%r" % r2
+        # a new branch is a new transaction and is handled: 420
+        r3 = st.udp_exchange(changed.replace(branch.encode(), (branch + "x").encode()),
+                             srv.port, sock=s)
+        assert st.parse_status(r3)[0] == 420, r3
+
+
+def test_stream_no_retransmit(srv):
+    """Over TCP the 501 is sent once (§17.2.1: Timer G only for unreliable
+    transports) and the ACK is absorbed without an answer."""
+    branch = "z9hG4bK-t-%d" % srv.port
+    s = st.tcp_connect(srv.port)
+    try:
+        sp = s.getsockname()[1]
+        s.sendall(invite(srv, sp, branch, transport="TCP"))
+        msgs, closed = st.recv_messages(s, 2, timeout=2 * T1 + 0.5)
+        assert len(msgs) == 1 and st.parse_status(msgs[0])[0] == 501, msgs
+        s.sendall(ack_for(msgs[0], sp, branch, transport="TCP"))
+        msgs, closed = st.recv_messages(s, 1, timeout=1.0)
+        assert not msgs, "ACK answered: %r" % msgs
+        assert not closed
+    finally:
+        s.close()
+
+
+def main():
+    args = st.setup()
+    t = st.Runner()
+    srv = st.Siphond(args.bin_dir)
+    srv.start()
+    try:
+        t.run("Timer G retransmits the 501 until the ACK", test_timer_g_until_ack, srv)
+        t.run("retransmitted request absorbed", test_retransmission_absorbed, srv)
+        t.run("TCP: no retransmission, ACK absorbed", test_stream_no_retransmit, srv)
+        t.check("siphond alive", srv.alive())
+    finally:
+        t.run("SIGTERM -> exit 0, no sanitizer report", srv.stop)
+    return t.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
