@@ -1,5 +1,6 @@
-/* siphond: command line, configuration, data directory, and the event loop
- * that runs the server until SIGTERM/SIGINT. */
+/* siphond: command line, configuration, data directory, and the main
+ * thread's event loop, which takes the signals (SIGTERM/SIGINT stop, SIGHUP)
+ * while the workers (server.h) serve. */
 #include "base/config.h"
 #include "base/log.h"
 #include "base/loop.h"
@@ -33,10 +34,10 @@ static void usage(FILE *f)
 		"                      default %s)\n"
 		"  -d, --data-dir DIR  where siphond stores its data (default ./%s)\n"
 		"  -L, --log-level L   error, warn, info (default) or debug\n"
-		"  -w, --workers N     worker threads (accepted; 1 for now)\n"
+		"  -w, --workers N     worker threads, 1-%u (default: one per CPU)\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version\n",
-		SD_LISTEN_DEFAULT, SD_DATA_DIR_DEFAULT);
+		SD_LISTEN_DEFAULT, SD_DATA_DIR_DEFAULT, SD_WORKERS_MAX);
 }
 
 /* mkdir -p, then prove we can write there. */
@@ -108,16 +109,24 @@ static int run(const struct sd_config *cfg)
 		loop_destroy(l);
 		return 1;
 	}
-	err = sd_server_create(&s, l, cfg);
+	/* signals are blocked from here on, so the workers inherit the mask */
+	err = sd_server_create(&s, cfg);
 	if (err < 0) {
 		loop_destroy(l);
 		return 1;
 	}
-	log_info("siphond", "siphond %s listening on %s (data_dir %s)", SIPHON_VERSION,
-		 sd_server_addrs(s, addrs, sizeof(addrs)),
+	err = sd_server_start(s);
+	if (err < 0) {
+		sd_server_destroy(s);
+		loop_destroy(l);
+		return 1;
+	}
+	log_info("siphond", "siphond %s listening on %s (%u worker%s, data_dir %s)",
+		 SIPHON_VERSION, sd_server_addrs(s, addrs, sizeof(addrs)), sd_server_workers(s),
+		 sd_server_workers(s) == 1 ? "" : "s",
 		 cfg->data_dir ? cfg->data_dir : SD_DATA_DIR_DEFAULT);
 	err = loop_run(l);
-	sd_server_destroy(s);
+	sd_server_destroy(s); /* stops and joins the workers */
 	loop_destroy(l);
 	log_info("siphond", "siphond stopped%s", err < 0 ? " on an event loop error" : "");
 	return err < 0 ? 1 : 0;
@@ -238,10 +247,6 @@ int main(int argc, char **argv)
 	}
 
 	log_set_level(cfg.log_level);
-	if (cfg.workers > 1) {
-		log_warn("siphond", "workers = %u: only 1 worker is supported for now", cfg.workers);
-		cfg.workers = 1;
-	}
 	rc = 1;
 	if (data_dir_prepare(cfg.data_dir ? cfg.data_dir : SD_DATA_DIR_DEFAULT) < 0)
 		goto out;

@@ -1,21 +1,23 @@
 #include "siphond/server.h"
 
 #include "base/mem.h"
-#include "siphond/core.h"
+#include "siphond/worker.h"
+#include "transport/egress.h"
 #include "transport/tcp.h"
 #include "transport/tls.h"
-#include "transport/udp.h"
+#include "tsx/table.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- settings ---- */
 
 void sd_config_init(struct sd_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->workers = 1;
+	c->workers = 0; /* one per CPU */
 	c->log_level = LOG_INFO;
 	c->tcp_max_conns = TP_TCP_MAX_CONNS_DEFAULT;
 	c->tcp_idle_timeout = TP_TCP_IDLE_MS_DEFAULT / 1000;
@@ -33,6 +35,15 @@ void sd_config_clear(struct sd_config *c)
 	mem_free(c->tls_ca_file);
 	c->data_dir = c->server_name = NULL;
 	c->tls_certificate = c->tls_private_key = c->tls_ca_file = NULL;
+}
+
+unsigned sd_workers_default(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > SD_WORKERS_MAX ? SD_WORKERS_MAX : (unsigned)n;
 }
 
 static const char *proto_lc(enum tp_proto p)
@@ -78,6 +89,79 @@ int sd_config_add_listen(struct sd_config *c, const char *list, const char **why
 	}
 }
 
+/* "10.0.0.0/8, ::1, any": each network is checked by a scratch policy. */
+static int add_egress(struct sd_config *c, bool allow, const char *list, const char **why)
+{
+	const char *p = list;
+
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		struct sd_egress_rule *r;
+		struct tp_egress *e;
+		int err;
+
+		while (n && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (c->negress == SD_EGRESS_MAX) {
+			*why = "too many egress networks (at most 64)";
+			return -EINVAL;
+		}
+		r = &c->egress[c->negress];
+		if (n == 0 || n >= sizeof(r->cidr)) {
+			*why = "expected a network (192.0.2.0/24, 2001:db8::/32, 10.1.2.3) or any";
+			return -EINVAL;
+		}
+		memcpy(r->cidr, p, n);
+		r->cidr[n] = '\0';
+		r->allow = allow;
+		if (tp_egress_create(&e) < 0) {
+			*why = "out of memory";
+			return -ENOMEM;
+		}
+		err = tp_egress_add(e, allow, r->cidr);
+		tp_egress_destroy(e);
+		if (err == -ENOMEM) {
+			*why = "out of memory";
+			return err;
+		}
+		if (err < 0) {
+			*why = "expected a network (192.0.2.0/24, 2001:db8::/32, 10.1.2.3) or any";
+			return -EINVAL;
+		}
+		c->negress++;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+int sd_egress_create(const struct sd_config *c, struct tp_egress **out)
+{
+	struct tp_egress *e;
+	bool allow = false;
+	int err = 0;
+
+	if (tp_egress_create(&e) < 0)
+		return -ENOMEM;
+	for (unsigned i = 0; i < c->negress && !err; i++) {
+		err = tp_egress_add(e, c->egress[i].allow, c->egress[i].cidr);
+		allow |= c->egress[i].allow;
+	}
+	if (!err && !allow)
+		err = tp_egress_set_default(e);
+	if (err) {
+		tp_egress_destroy(e);
+		return err == -ENOMEM ? err : -EINVAL;
+	}
+	*out = e;
+	return 0;
+}
+
 static int set_str(char **dst, const char *value, const char **why)
 {
 	char *s;
@@ -117,8 +201,8 @@ int sd_config_set(struct sd_config *c, const char *section, const char *key, con
 		if (strcmp(key, "server_name") == 0)
 			return set_str(&c->server_name, value, why);
 		if (strcmp(key, "workers") == 0)
-			return set_uint(&c->workers, value, 1, 1024,
-					"expected a number of workers from 1 to 1024", why);
+			return set_uint(&c->workers, value, 1, SD_WORKERS_MAX,
+					"expected a number of workers from 1 to 64", why);
 		if (strcmp(key, "tcp_max_connections") == 0)
 			return set_uint(&c->tcp_max_conns, value, 1, 1000000,
 					"expected a number from 1 to 1000000", why);
@@ -151,6 +235,14 @@ int sd_config_set(struct sd_config *c, const char *section, const char *key, con
 		if (strcmp(key, "handshake_timeout") == 0)
 			return set_uint(&c->tls_handshake_timeout, value, 1, 3600,
 					"expected seconds from 1 to 3600", why);
+		*why = "unknown key";
+		return -EINVAL;
+	}
+	if (strcmp(section, "egress") == 0) {
+		if (strcmp(key, "allow") == 0)
+			return add_egress(c, true, value, why);
+		if (strcmp(key, "deny") == 0)
+			return add_egress(c, false, value, why);
 		*why = "unknown key";
 		return -EINVAL;
 	}
@@ -227,63 +319,22 @@ int sd_tls_create(const struct sd_config *c, struct tp_tls_ctx **srv, struct tp_
 
 /* ---- wiring ---- */
 
-struct sd_udp {
-	struct sd_server *srv;
-	struct tp_udp *u;
-};
-
 struct sd_server {
-	struct loop *loop;
-	struct sd_core *core;
-	struct tp_tcp *tcp;
+	struct sd_shared sh;        /* what the workers read */
+	struct tp_egress *egress;
+	struct tp_tcp_quota quota;  /* tcp_max_connections, over all workers */
+	struct tsx_table *tsx;      /* one table: any worker may meet any transaction */
 	struct tp_tls_ctx *tls_srv; /* for tls listeners */
 	struct tp_tls_ctx *tls_cli; /* for TLS connections we open (not yet used) */
-	struct sd_udp udp[SD_LISTEN_MAX];
-	unsigned nudp;
+	struct sd_worker *w[SD_WORKERS_MAX];
+	unsigned nworkers;
 	struct sd_listen bound[SD_LISTEN_MAX]; /* with the real ports */
 	unsigned nbound;
-	char reply[SD_REPLY_MAX]; /* one reply at a time: written, then sent */
 };
 
-static void on_datagram(struct tp_udp *u, const char *buf, size_t len, const struct tp_addr *src,
-			void *arg)
+unsigned sd_server_workers(const struct sd_server *s)
 {
-	struct sd_udp *su = arg;
-	struct sd_server *s = su->srv;
-	struct sd_in in = { .buf = buf, .len = len, .proto = TP_UDP, .src = *src,
-			    .local = *tp_udp_local(u) };
-	struct sd_out out = { .buf = s->reply, .cap = sizeof(s->reply) };
-	char ab[64];
-	int rc;
-
-	sd_core_input(s->core, &in, &out);
-	if (!out.len)
-		return;
-	if (!out.dst.len)
-		out.dst = *src;
-	rc = tp_udp_send(u, out.buf, out.len, &out.dst);
-	if (rc < 0)
-		log_debug("siphond", "udp reply to %s: %s",
-			  tp_addr_fmt(&out.dst, ab, sizeof(ab)), strerror(-rc));
-}
-
-static ssize_t on_stream(struct tp_tcp_conn *c, const char *buf, size_t len, void *arg)
-{
-	struct sd_server *s = arg;
-	struct sd_in in = { .buf = buf, .len = len, .proto = tp_tcp_conn_proto(c),
-			    .src = *tp_tcp_conn_peer(c), .local = *tp_tcp_conn_local(c) };
-	struct sd_out out = { .buf = s->reply, .cap = sizeof(s->reply) };
-	ssize_t r;
-
-	r = sd_core_input(s->core, &in, &out);
-	/* RFC 3261 §18.2.2: a response over a stream goes back on the same connection */
-	if (out.len && tp_tcp_send(c, out.buf, out.len) < 0)
-		return -EPIPE;
-	if (r < 0)
-		return r;
-	if (out.close_after)
-		return -EPROTO; /* RFC 3261 §18.3: framing lost */
-	return r;
+	return s->nworkers;
 }
 
 const char *sd_server_addrs(const struct sd_server *s, char *buf, size_t cap)
@@ -305,24 +356,34 @@ const char *sd_server_addrs(const struct sd_server *s, char *buf, size_t cap)
 	return buf;
 }
 
-int sd_server_create(struct sd_server **out, struct loop *l, const struct sd_config *cfg)
+int sd_server_send_stream(struct sd_server *s, uint64_t conn_id, const void *buf, size_t len)
 {
-	struct sd_core_cfg ccfg = { .server_name = cfg->server_name };
-	struct tp_tcp_cfg tcfg = {
-		.max_conns = cfg->tcp_max_conns,
-		.idle_timeout_ms = cfg->tcp_idle_timeout * 1000u,
-		.partial_timeout_ms = cfg->tcp_partial_timeout * 1000u,
-		.handshake_timeout_ms = cfg->tls_handshake_timeout * 1000u,
-	};
+	unsigned idx = TP_TCP_ID_TAG(conn_id);
+
+	if (idx >= s->nworkers) {
+		log_info("siphond", "connection %#llx names no worker: %zu bytes dropped",
+			 (unsigned long long)conn_id, len);
+		return -ENOENT;
+	}
+	return sd_worker_send_stream(s->w[idx], conn_id, buf, len);
+}
+
+int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
+{
+	unsigned nw = cfg->workers ? cfg->workers : sd_workers_default();
 	struct sd_server *s;
 	char msg[512];
 	int err;
 
+	if (nw > SD_WORKERS_MAX)
+		return -EINVAL;
 	s = mem_zalloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->loop = l;
-	err = sd_core_create(&s->core, &ccfg);
+	err = sd_egress_create(cfg, &s->egress);
+	if (err < 0)
+		goto fail;
+	err = tsx_table_create(&s->tsx, 0, 0);
 	if (err < 0)
 		goto fail;
 	err = sd_tls_create(cfg, &s->tls_srv, &s->tls_cli, msg, sizeof(msg));
@@ -330,37 +391,31 @@ int sd_server_create(struct sd_server **out, struct loop *l, const struct sd_con
 		log_err("siphond", "TLS: %s", msg);
 		goto fail;
 	}
-	err = tp_tcp_create(&s->tcp, l, &tcfg, on_stream, s);
-	if (err < 0)
-		goto fail;
-	for (unsigned i = 0; i < cfg->nlisten; i++) {
-		const struct sd_listen *ls = &cfg->listen[i];
-		struct sd_listen *b = &s->bound[s->nbound];
-		char ab[64];
+	s->quota.max = cfg->tcp_max_conns;
+	s->sh.egress = s->egress;
+	s->sh.tsx = s->tsx;
+	s->sh.tls_srv = s->tls_srv;
+	s->sh.server_name = cfg->server_name;
+	s->sh.tcp = (struct tp_tcp_cfg){
+		/* the cap is the server's, shared by the workers */
+		.max_conns = cfg->tcp_max_conns,
+		.quota = &s->quota,
+		.idle_timeout_ms = cfg->tcp_idle_timeout * 1000u,
+		.partial_timeout_ms = cfg->tcp_partial_timeout * 1000u,
+		.handshake_timeout_ms = cfg->tls_handshake_timeout * 1000u,
+	};
+	/* worker 0 binds what the config says; the others join its sockets'
+	 * addresses (real ports, so "port 0" is one port for all) */
+	for (unsigned i = 0; i < nw; i++) {
+		struct sd_listen scratch[SD_LISTEN_MAX];
 
-		b->proto = ls->proto;
-		if (ls->proto == TP_UDP) {
-			struct sd_udp *su = &s->udp[s->nudp];
-
-			su->srv = s;
-			err = tp_udp_create(&su->u, l, &ls->addr, on_datagram, su);
-			if (err == 0) {
-				b->addr = *tp_udp_local(su->u);
-				s->nudp++;
-			}
-		} else if (ls->proto == TP_TCP) {
-			err = tp_tcp_listen(s->tcp, &ls->addr, &b->addr);
-		} else if (s->tls_srv) {
-			err = tp_tcp_listen_tls(s->tcp, &ls->addr, s->tls_srv, &b->addr);
-		} else {
-			err = -EPROTONOSUPPORT; /* sd_config_validate() prevents it */
-		}
-		if (err < 0) {
-			log_err("siphond", "cannot listen on %s:%s: %s", proto_lc(ls->proto),
-				tp_addr_fmt(&ls->addr, ab, sizeof(ab)), strerror(-err));
+		err = sd_worker_create(&s->w[i], &s->sh, i, i ? s->bound : cfg->listen,
+				       cfg->nlisten, i ? scratch : s->bound);
+		if (err < 0)
 			goto fail;
-		}
-		s->nbound++;
+		s->nworkers++;
+		if (i == 0)
+			s->nbound = cfg->nlisten;
 	}
 	*out = s;
 	return 0;
@@ -369,16 +424,32 @@ fail:
 	return err;
 }
 
+int sd_server_start(struct sd_server *s)
+{
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		int err = sd_worker_start(s->w[i]);
+
+		if (err < 0) {
+			log_err("siphond", "cannot start worker %u: %s", i, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 void sd_server_destroy(struct sd_server *s)
 {
 	if (!s)
 		return;
-	for (unsigned i = 0; i < s->nudp; i++)
-		tp_udp_destroy(s->udp[i].u);
-	tp_tcp_destroy(s->tcp);
+	for (unsigned i = 0; i < s->nworkers; i++)
+		sd_worker_stop(s->w[i], false); /* all at once */
+	for (unsigned i = 0; i < s->nworkers; i++)
+		sd_worker_destroy(s->w[i]); /* joins */
+	/* no thread uses the table any more */
+	if (s->tsx)
+		tsx_table_destroy(s->tsx);
 	tp_tls_ctx_free(s->tls_srv);
 	tp_tls_ctx_free(s->tls_cli);
-	if (s->core)
-		sd_core_destroy(s->core);
+	tp_egress_destroy(s->egress);
 	mem_free(s);
 }

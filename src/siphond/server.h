@@ -8,8 +8,12 @@
 #include "transport/addr.h"
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #define SD_LISTEN_MAX 32
+#define SD_WORKERS_MAX 64  /* connection ids carry the worker index */
+#define SD_EGRESS_MAX 64   /* allow + deny networks */
 #define SD_DATA_DIR_DEFAULT "var"
 #define SD_LISTEN_DEFAULT "udp:127.0.0.1:5060,tcp:127.0.0.1:5060"
 #define SD_TLS_HANDSHAKE_TIMEOUT_DEFAULT 10 /* seconds */
@@ -19,6 +23,12 @@ struct sd_listen {
 	struct tp_addr addr;
 };
 
+/* One [egress] network, kept as written ("any", "10.0.0.0/8", "::1"). */
+struct sd_egress_rule {
+	bool allow;
+	char cidr[64];
+};
+
 /* Everything siphond can be told, from the config file and the command line
  * (docs/configuration.md). Strings are owned (mem_*), freed by sd_config_clear. */
 struct sd_config {
@@ -26,7 +36,7 @@ struct sd_config {
 	unsigned nlisten;
 	char *data_dir;          /* NULL: SD_DATA_DIR_DEFAULT */
 	char *server_name;       /* NULL: "Siphon/<version>" */
-	unsigned workers;        /* accepted; 1 for now */
+	unsigned workers;        /* 1..SD_WORKERS_MAX; 0: sd_workers_default() */
 	enum log_level log_level;
 	unsigned tcp_max_conns;
 	unsigned tcp_idle_timeout;    /* seconds */
@@ -38,7 +48,14 @@ struct sd_config {
 	char *tls_ca_file;
 	bool tls_verify_peer;
 	unsigned tls_handshake_timeout; /* seconds */
+	/* [egress]: the networks replies and requests may go to; with no allow
+	 * rule, any unicast destination is allowed (tp_egress_set_default) */
+	struct sd_egress_rule egress[SD_EGRESS_MAX];
+	unsigned negress;
 };
+
+/* One worker per online CPU, within 1..SD_WORKERS_MAX. */
+unsigned sd_workers_default(void);
 
 void sd_config_init(struct sd_config *c);
 void sd_config_clear(struct sd_config *c);
@@ -55,6 +72,11 @@ int sd_config_load(struct sd_config *c, const char *path, struct config_err *err
  * 0 or -EINVAL with msg filled. */
 int sd_config_validate(const struct sd_config *c, char *msg, size_t cap);
 
+struct tp_egress;
+/* The egress policy c describes (the default when it has no allow rule).
+ * Returns 0 or -ENOMEM. */
+int sd_egress_create(const struct sd_config *c, struct tp_egress **out);
+
 struct tp_tls_ctx;
 /* The TLS contexts c asks for: *srv when it has a certificate, *cli when any
  * TLS is configured; NULL otherwise. Reads the certificate, key and CA
@@ -65,11 +87,27 @@ int sd_tls_create(const struct sd_config *c, struct tp_tls_ctx **srv, struct tp_
 
 struct sd_server;
 
-/* Create the core and the TLS contexts, bind every listen address of cfg on
- * l. On a bind or TLS error the logged message names the address or file.
+/* Create the shared state (transaction table, egress policy, TLS contexts)
+ * and cfg->workers workers (0: sd_workers_default()), each with its own
+ * loop and core and its own socket on every listen address (SO_REUSEPORT;
+ * worker 0 binds first, so port 0 means one port for all). On a bind or TLS
+ * error the logged message names the address or file. No thread runs yet.
  * Returns 0, -ENOMEM or a negated errno. */
-int sd_server_create(struct sd_server **out, struct loop *l, const struct sd_config *cfg);
+int sd_server_create(struct sd_server **out, const struct sd_config *cfg);
+/* Start the worker threads. Returns 0 or a negated errno (the ones started
+ * are stopped again by sd_server_destroy()). */
+int sd_server_start(struct sd_server *s);
+/* Stop the workers (all asked at once, then joined) and free everything. */
 void sd_server_destroy(struct sd_server *s);
+
+unsigned sd_server_workers(const struct sd_server *s);
+
+/* Write bytes on stream connection conn_id (tp_tcp_conn_id() of a
+ * connection of any worker), from any thread. The owner writes them: at once
+ * from its own thread, else through its queue. Returns 0, -ENOENT (no such
+ * worker or connection: dropped and logged), -ENOBUFS (owner's queue full),
+ * -EMSGSIZE, -EACCES (egress policy) or a send error. */
+int sd_server_send_stream(struct sd_server *s, uint64_t conn_id, const void *buf, size_t len);
 
 /* "udp:127.0.0.1:5060 tcp:[::1]:5060 tls:..." (real ports) into buf. */
 const char *sd_server_addrs(const struct sd_server *s, char *buf, size_t cap);

@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "transport/egress.h"
 #include "transport/tcp_priv.h"
 #include "transport/tls.h"
 
@@ -19,6 +20,9 @@
 #define TCP_ACCEPT_BATCH 64
 #define TCP_READ_BATCH 16
 #define TCP_ACCEPT_RETRY_MS 100 /* after EMFILE/ENFILE */
+#define TCP_MAP_MIN 64u           /* id map buckets: max_conns rounded up, */
+#define TCP_MAP_MAX (1u << 16)    /* within these bounds */
+#define TCP_ID_SEQ_MASK ((UINT64_C(1) << TP_TCP_ID_SEQ_BITS) - 1)
 
 struct tcp_listener {
 	struct tp_tcp *t;
@@ -39,6 +43,9 @@ struct tp_tcp {
 	struct tcp_listener *listeners;
 	struct tp_tcp_conn *conns;
 	unsigned nconns;
+	struct tp_tcp_conn **map; /* id -> connection, chained through hnext */
+	size_t map_mask;
+	uint64_t next_seq;
 	bool destroying; /* no DOWN events from tp_tcp_destroy() */
 };
 
@@ -77,6 +84,54 @@ unsigned tp_tcp_conn_count(const struct tp_tcp *t)
 	return t->nconns;
 }
 
+uint64_t tp_tcp_conn_id(const struct tp_tcp_conn *c)
+{
+	return c->id;
+}
+
+static size_t map_slot(const struct tp_tcp *t, uint64_t id)
+{
+	/* sequence numbers are dense: the low bits spread them evenly */
+	return (size_t)(id & t->map_mask);
+}
+
+struct tp_tcp_conn *tp_tcp_conn_find(const struct tp_tcp *t, uint64_t id)
+{
+	struct tp_tcp_conn *c;
+
+	for (c = t->map[map_slot(t, id)]; c; c = c->hnext)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+static void map_insert(struct tp_tcp *t, struct tp_tcp_conn *c)
+{
+	struct tp_tcp_conn **head = &t->map[map_slot(t, c->id)];
+
+	c->hnext = *head;
+	*head = c;
+}
+
+static void map_remove(struct tp_tcp *t, struct tp_tcp_conn *c)
+{
+	struct tp_tcp_conn **pp = &t->map[map_slot(t, c->id)];
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = c->hnext;
+}
+
+/* One line per refused destination (the caller drops what it wanted to send). */
+static void log_denied(const char *what, const struct tp_addr *a)
+{
+	char ab[64];
+
+	log_warn("egress", "%s %s denied by the egress policy: dropped", what,
+		 tp_addr_fmt(a, ab, sizeof(ab)));
+}
+
 void tp_tcp_set_event_cb(struct tp_tcp *t, tp_tcp_event_cb cb, void *arg)
 {
 	t->ev_cb = cb;
@@ -97,6 +152,9 @@ static void conn_close(struct tp_tcp_conn *c, int err, const char *why)
 	if (c->next)
 		c->next->prev = c->prev;
 	t->nconns--;
+	map_remove(t, c);
+	if (c->quota_held)
+		atomic_fetch_sub(&t->cfg.quota->used, 1);
 	c->failed = true; /* no more sends from the DOWN callback */
 	if (t->ev_cb && !t->destroying)
 		t->ev_cb(c, TP_TCP_DOWN, err, t->ev_arg);
@@ -179,6 +237,12 @@ int tp_tcp_send(struct tp_tcp_conn *c, const void *buf, size_t len)
 
 	if (c->failed)
 		return -EPIPE;
+	if (c->denied) {
+		log_denied(c->ssl ? "TLS to" : "TCP to", &c->peer);
+		conn_fail(c, -EACCES);
+		update_interest(c);
+		return -EACCES;
+	}
 	/* ready and nothing queued: try the socket first, queue only the rest */
 	while (c->state == TCP_UP && c->out_len == 0 && len) {
 		ssize_t n = sio_write(c, p, len);
@@ -486,6 +550,9 @@ static int conn_new(struct tp_tcp *t, int fd, const struct tp_addr *peer, enum t
 	c->t = t;
 	c->fd = fd;
 	c->peer = *peer;
+	c->id = ((uint64_t)t->cfg.id_tag << TP_TCP_ID_SEQ_BITS) | (++t->next_seq & TCP_ID_SEQ_MASK);
+	/* an accepted peer may be outside the policy: hold its writes */
+	c->denied = t->cfg.egress && !tp_egress_permits(t->cfg.egress, peer);
 	c->state = state;
 	c->local.len = sizeof(c->local.ss);
 	getsockname(fd, (struct sockaddr *)&c->local.ss, &c->local.len);
@@ -515,11 +582,24 @@ static int conn_new(struct tp_tcp *t, int fd, const struct tp_addr *peer, enum t
 		t->conns->prev = c;
 	t->conns = c;
 	t->nconns++;
+	map_insert(t, c);
 	*out = c;
 	return 0;
 }
 
 static void on_accept(int fd, unsigned events, void *arg);
+
+/* Take a unit of q; with check, only below q->max. */
+static bool quota_take(struct tp_tcp_quota *q, bool check)
+{
+	unsigned old = atomic_fetch_add(&q->used, 1);
+
+	if (check && old >= q->max) {
+		atomic_fetch_sub(&q->used, 1);
+		return false;
+	}
+	return true;
+}
 
 static void on_retry(void *arg)
 {
@@ -567,14 +647,23 @@ static void on_accept(int fd, unsigned events, void *arg)
 			close(cfd);
 			continue;
 		}
+		if (t->cfg.quota && !quota_take(t->cfg.quota, true)) {
+			log_warn("tcp", "connection from %s refused: %u connections open (max)",
+				 tp_addr_fmt(&peer, pb, sizeof(pb)), t->cfg.quota->max);
+			close(cfd);
+			continue;
+		}
 		/* a TLS connection is up after its handshake (RFC 3261 §26.2.1) */
 		if (conn_new(t, cfd, &peer, ls->tls ? TCP_HANDSHAKE : TCP_UP, ls->tls, NULL,
 			     &c) < 0) {
+			if (t->cfg.quota)
+				atomic_fetch_sub(&t->cfg.quota->used, 1);
 			log_warn("tcp", "cannot set up a connection from %s: refused",
 				 tp_addr_fmt(&peer, pb, sizeof(pb)));
 			close(cfd);
 			continue;
 		}
+		c->quota_held = t->cfg.quota != NULL;
 		if (c->state == TCP_UP && t->ev_cb)
 			t->ev_cb(c, TP_TCP_UP, 0, t->ev_arg);
 	}
@@ -589,6 +678,10 @@ int tp_tcp_connect(struct tp_tcp *t, const struct tp_addr *peer, struct tp_tls_c
 
 	if (cli && tp_tls_ctx_is_server(cli))
 		return -EINVAL;
+	if (t->cfg.egress && !tp_egress_permits(t->cfg.egress, peer)) {
+		log_denied(cli ? "TLS connection to" : "TCP connection to", peer);
+		return -EACCES;
+	}
 	if (cli && !name)
 		name = tp_addr_host_fmt(peer, hb, sizeof(hb));
 	fd = socket(peer->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -602,11 +695,17 @@ int tp_tcp_connect(struct tp_tcp *t, const struct tp_addr *peer, struct tp_tls_c
 	}
 	/* even a connect() that completed at once is finished from the loop, so
 	 * that events never reach the caller before this returns */
+	/* connections we open count towards the shared cap but are not refused */
+	if (t->cfg.quota)
+		quota_take(t->cfg.quota, false);
 	err = conn_new(t, fd, peer, TCP_CONNECTING, cli, name, &c);
 	if (err < 0) {
+		if (t->cfg.quota)
+			atomic_fetch_sub(&t->cfg.quota->used, 1);
 		close(fd);
 		return err;
 	}
+	c->quota_held = t->cfg.quota != NULL;
 	if (out)
 		*out = c;
 	return 0;
@@ -615,8 +714,12 @@ int tp_tcp_connect(struct tp_tcp *t, const struct tp_addr *peer, struct tp_tls_c
 int tp_tcp_create(struct tp_tcp **out, struct loop *l, const struct tp_tcp_cfg *cfg,
 		  tp_tcp_recv_cb cb, void *arg)
 {
-	struct tp_tcp *t = mem_zalloc(sizeof(*t));
+	struct tp_tcp *t;
+	size_t buckets = TCP_MAP_MIN;
 
+	if (cfg && cfg->id_tag >= (1u << TP_TCP_ID_TAG_BITS))
+		return -EINVAL;
+	t = mem_zalloc(sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->loop = l;
@@ -634,6 +737,14 @@ int tp_tcp_create(struct tp_tcp **out, struct loop *l, const struct tp_tcp_cfg *
 		t->cfg.max_msg = TP_TCP_MAX_MSG_DEFAULT;
 	if (!t->cfg.handshake_timeout_ms)
 		t->cfg.handshake_timeout_ms = TP_TCP_HANDSHAKE_MS_DEFAULT;
+	while (buckets < t->cfg.max_conns && buckets < TCP_MAP_MAX)
+		buckets *= 2;
+	t->map = mem_zalloc(buckets * sizeof(*t->map));
+	if (!t->map) {
+		mem_free(t);
+		return -ENOMEM;
+	}
+	t->map_mask = buckets - 1;
 	*out = t;
 	return 0;
 }
@@ -654,6 +765,7 @@ void tp_tcp_destroy(struct tp_tcp *t)
 		close(ls->fd);
 		mem_free(ls);
 	}
+	mem_free(t->map);
 	mem_free(t);
 }
 
@@ -674,6 +786,11 @@ static int listen_on(struct tp_tcp *t, const struct tp_addr *addr, struct tp_tls
 		return err;
 	}
 	setsockopt(ls->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* one listener per worker on the same address: the kernel spreads the
+	 * incoming connections over them */
+	if (t->cfg.reuseport &&
+	    setsockopt(ls->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		goto fail_errno;
 	if (addr->ss.ss_family == AF_INET6)
 		setsockopt(ls->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(ls->fd, (const struct sockaddr *)&addr->ss, addr->len) < 0 ||

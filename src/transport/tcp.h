@@ -12,8 +12,10 @@
 #include "base/loop.h"
 #include "transport/addr.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define TP_TCP_MAX_CONNS_DEFAULT 1024
@@ -22,12 +24,36 @@
 #define TP_TCP_MAX_MSG_DEFAULT 65536
 #define TP_TCP_HANDSHAKE_MS_DEFAULT 10000
 
+/* Connection ids: the owner's tag (e.g. a worker index) in the top bits, a
+ * per-struct tp_tcp sequence number below (never reused, 0 is no id). */
+#define TP_TCP_ID_TAG_BITS 8
+#define TP_TCP_ID_SEQ_BITS (64 - TP_TCP_ID_TAG_BITS)
+#define TP_TCP_ID_TAG(id) ((unsigned)((id) >> TP_TCP_ID_SEQ_BITS))
+
+struct tp_egress; /* transport/egress.h */
+
+/* A connection cap shared by several struct tp_tcp (one per worker thread):
+ * every connection holds one unit from creation to close; an accept that
+ * finds max units held is refused. Touched only when connections come and
+ * go, never per message. Zero-initialise, set max. */
+struct tp_tcp_quota {
+	atomic_uint used;
+	unsigned max;
+};
+
 struct tp_tcp_cfg {
 	unsigned max_conns;          /* 0: TP_TCP_MAX_CONNS_DEFAULT */
 	unsigned idle_timeout_ms;    /* close after this long without input; 0: default */
 	unsigned partial_timeout_ms; /* close a partial message held this long; 0: default */
 	size_t max_msg;              /* receive buffer cap; 0: TP_TCP_MAX_MSG_DEFAULT */
 	unsigned handshake_timeout_ms; /* connect + TLS handshake; 0: default */
+	unsigned id_tag;             /* top bits of connection ids, < 256 */
+	struct tp_tcp_quota *quota;  /* shared cap on top of max_conns; NULL: none */
+	bool reuseport;              /* SO_REUSEPORT on listeners (one per worker) */
+	/* Destinations we may send to (kept by the caller; NULL: any): a
+	 * connect to a denied peer fails with -EACCES, and so does a send on an
+	 * accepted connection from one (it is then closed); both are logged. */
+	const struct tp_egress *egress;
 };
 
 struct tp_tcp;      /* every listener and connection of one loop */
@@ -99,5 +125,12 @@ bool tp_tcp_conn_is_up(const struct tp_tcp_conn *c);
 void tp_tcp_conn_set_user(struct tp_tcp_conn *c, void *user);
 void *tp_tcp_conn_user(const struct tp_tcp_conn *c);
 unsigned tp_tcp_conn_count(const struct tp_tcp *t);
+
+/* A connection's id: stable for its life, unique within its struct tp_tcp,
+ * with cfg.id_tag in the top TP_TCP_ID_TAG_BITS. */
+uint64_t tp_tcp_conn_id(const struct tp_tcp_conn *c);
+/* The open connection with that id, or NULL when it is gone (or never was).
+ * Same thread as t's loop. */
+struct tp_tcp_conn *tp_tcp_conn_find(const struct tp_tcp *t, uint64_t id);
 
 #endif

@@ -19,6 +19,8 @@ enum tcp_state {
 struct tp_tcp_conn {
 	struct tp_tcp *t;
 	struct tp_tcp_conn *prev, *next;
+	struct tp_tcp_conn *hnext; /* id map chain */
+	uint64_t id;
 	int fd;
 	enum tcp_state state;
 	struct tp_addr peer, local;
@@ -33,6 +35,8 @@ struct tp_tcp_conn {
 	int err;         /* why it failed (0: closed on purpose) */
 	bool closing;    /* write what is queued, then close */
 	bool failed;     /* close as soon as the current callback returns */
+	bool quota_held; /* holds a unit of t->cfg.quota */
+	bool denied;     /* the peer is outside the egress policy: never write */
 	/* TLS: which readiness the last SSL call is waiting for */
 	bool hs_want_write;  /* handshake */
 	bool rd_want_write;  /* SSL_read */

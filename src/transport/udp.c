@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "transport/egress.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@ struct tp_udp {
 	struct loop *loop;
 	int fd;
 	struct tp_addr local;
+	const struct tp_egress *egress;
 	tp_udp_recv_cb cb;
 	void *arg;
 	char buf[UDP_BUF];
@@ -80,6 +82,8 @@ int tp_udp_create(struct tp_udp **out, struct loop *l, const struct tp_addr *add
 		return err;
 	}
 	setsockopt(u->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (setsockopt(u->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		goto fail_errno;
 	if (addr->ss.ss_family == AF_INET6)
 		setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(u->fd, (const struct sockaddr *)&addr->ss, addr->len) < 0)
@@ -109,8 +113,20 @@ void tp_udp_destroy(struct tp_udp *u)
 	mem_free(u);
 }
 
+void tp_udp_set_egress(struct tp_udp *u, const struct tp_egress *e)
+{
+	u->egress = e;
+}
+
 int tp_udp_send(struct tp_udp *u, const void *buf, size_t len, const struct tp_addr *dst)
 {
+	if (u->egress && !tp_egress_permits(u->egress, dst)) {
+		char ab[64];
+
+		log_warn("egress", "UDP to %s denied by the egress policy: dropped",
+			 tp_addr_fmt(dst, ab, sizeof(ab)));
+		return -EACCES;
+	}
 	for (;;) {
 		ssize_t n = sendto(u->fd, buf, len, MSG_NOSIGNAL, (const struct sockaddr *)&dst->ss,
 				   dst->len);

@@ -1,5 +1,8 @@
 /* UDP listener: one non-blocking socket bound to one address, drained on the
- * event loop into a receive buffer it owns (no allocation per datagram). */
+ * event loop into a receive buffer it owns (no allocation per datagram).
+ * Every socket has SO_REUSEPORT, so each worker binds its own socket to the
+ * same address and the kernel spreads datagrams by source (the same source
+ * always reaches the same socket). */
 #ifndef SIPHON_TRANSPORT_UDP_H
 #define SIPHON_TRANSPORT_UDP_H
 
@@ -14,6 +17,8 @@ struct tp_udp;
 typedef void (*tp_udp_recv_cb)(struct tp_udp *u, const char *buf, size_t len,
 			       const struct tp_addr *src, void *arg);
 
+struct tp_egress;
+
 /* Bind addr (port 0 picks one; see tp_udp_local) and watch it on l.
  * Returns 0, -ENOMEM, or the negated errno of socket/bind. */
 int tp_udp_create(struct tp_udp **out, struct loop *l, const struct tp_addr *addr,
@@ -23,8 +28,13 @@ void tp_udp_destroy(struct tp_udp *u);
 /* The bound address (with the real port). */
 const struct tp_addr *tp_udp_local(const struct tp_udp *u);
 
+/* Only send to destinations e permits (kept by the caller; NULL: any). */
+void tp_udp_set_egress(struct tp_udp *u, const struct tp_egress *e);
+
 /* Send one datagram; a full socket buffer drops it (UDP is lossy and the
- * transaction layer retransmits, RFC 3261 §17). Returns 0 or a negated errno. */
+ * transaction layer retransmits, RFC 3261 §17). A destination the egress
+ * policy refuses gets nothing and one log line: -EACCES. Returns 0 or a
+ * negated errno. */
 int tp_udp_send(struct tp_udp *u, const void *buf, size_t len, const struct tp_addr *dst);
 
 #endif

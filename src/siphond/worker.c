@@ -1,0 +1,315 @@
+#include "siphond/worker.h"
+
+#include "base/log.h"
+#include "base/loop.h"
+#include "base/mem.h"
+#include "siphond/core.h"
+#include "transport/egress.h"
+#include "transport/udp.h"
+#include "transport/xq.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define MOD "worker"
+
+struct sd_udp {
+	struct sd_worker *w;
+	struct tp_udp *u;
+};
+
+struct sd_worker {
+	const struct sd_shared *sh;
+	unsigned idx;
+	struct loop *loop;
+	struct sd_core *core;
+	struct tp_tcp *tcp;
+	struct xq *xq;   /* writes to our connections from other threads */
+	int stop_fd;     /* eventfd: written to stop the loop */
+	pthread_t thread;
+	bool started;
+	struct sd_udp udp[SD_LISTEN_MAX];
+	unsigned nudp;
+	char reply[SD_REPLY_MAX]; /* one reply at a time: written, then sent */
+};
+
+static _Thread_local struct sd_worker *current;
+
+struct sd_worker *sd_worker_current(void)
+{
+	return current;
+}
+
+/* ---- receive paths: bytes -> core -> reply ---- */
+
+static void on_datagram(struct tp_udp *u, const char *buf, size_t len, const struct tp_addr *src,
+			void *arg)
+{
+	struct sd_udp *su = arg;
+	struct sd_worker *w = su->w;
+	struct sd_in in = { .buf = buf, .len = len, .proto = TP_UDP, .src = *src,
+			    .local = *tp_udp_local(u) };
+	struct sd_out out = { .buf = w->reply, .cap = sizeof(w->reply) };
+	char ab[64];
+	int rc;
+
+	sd_core_input(w->core, &in, &out);
+	if (!out.len)
+		return;
+	if (!out.dst.len)
+		out.dst = *src;
+	rc = tp_udp_send(u, out.buf, out.len, &out.dst); /* egress checked there */
+	if (rc < 0 && rc != -EACCES)
+		log_debug(MOD, "udp reply to %s: %s", tp_addr_fmt(&out.dst, ab, sizeof(ab)),
+			  strerror(-rc));
+}
+
+static ssize_t on_stream(struct tp_tcp_conn *c, const char *buf, size_t len, void *arg)
+{
+	struct sd_worker *w = arg;
+	struct sd_in in = { .buf = buf, .len = len, .proto = tp_tcp_conn_proto(c),
+			    .src = *tp_tcp_conn_peer(c), .local = *tp_tcp_conn_local(c) };
+	struct sd_out out = { .buf = w->reply, .cap = sizeof(w->reply) };
+	ssize_t r;
+
+	r = sd_core_input(w->core, &in, &out);
+	/* RFC 3261 §18.2.2: a response over a stream goes back on the same
+	 * connection (egress checked in tp_tcp_send) */
+	if (out.len && tp_tcp_send(c, out.buf, out.len) < 0)
+		return -EPIPE;
+	if (r < 0)
+		return r;
+	if (out.close_after)
+		return -EPROTO; /* RFC 3261 §18.3: framing lost */
+	return r;
+}
+
+/* The core's sender for retransmissions (RFC 3261 §17.2.2): from the socket
+ * bound to local, else from any of ours of the same family. */
+static int send_udp(void *ctx, const struct tp_addr *local, const struct tp_addr *dst,
+		    const void *buf, size_t len)
+{
+	struct sd_worker *w = ctx;
+	struct tp_udp *u = NULL;
+
+	for (unsigned i = 0; i < w->nudp && !u; i++)
+		if (local && tp_addr_equal(tp_udp_local(w->udp[i].u), local))
+			u = w->udp[i].u;
+	for (unsigned i = 0; i < w->nudp && !u; i++)
+		if (tp_udp_local(w->udp[i].u)->ss.ss_family == dst->ss.ss_family)
+			u = w->udp[i].u;
+	if (!u)
+		return -EAFNOSUPPORT;
+	return tp_udp_send(u, buf, len, dst);
+}
+
+/* ---- stream writes handed over by other threads ---- */
+
+static int send_local(struct sd_worker *w, uint64_t id, const void *buf, size_t len)
+{
+	struct tp_tcp_conn *c = tp_tcp_conn_find(w->tcp, id);
+
+	if (!c) {
+		log_info(MOD, "connection %#llx is gone: %zu bytes for it dropped",
+			 (unsigned long long)id, len);
+		return -ENOENT;
+	}
+	return tp_tcp_send(c, buf, len);
+}
+
+static void on_handover(uint64_t id, const char *buf, size_t len, void *arg)
+{
+	send_local(arg, id, buf, len);
+}
+
+int sd_worker_send_stream(struct sd_worker *w, uint64_t id, const void *buf, size_t len)
+{
+	int err;
+
+	if (current == w)
+		return send_local(w, id, buf, len);
+	err = xq_push(w->xq, id, buf, len);
+	if (err < 0)
+		log_info(MOD, "write for connection %#llx (%zu bytes) not handed to worker %u: %s",
+			 (unsigned long long)id, len, w->idx, strerror(-err));
+	return err;
+}
+
+/* ---- thread ---- */
+
+static void on_stop(int fd, unsigned events, void *arg)
+{
+	struct sd_worker *w = arg;
+	uint64_t v;
+
+	(void)events;
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_debug(MOD, "eventfd read: %s", strerror(errno));
+	loop_stop(w->loop);
+}
+
+static void *worker_main(void *arg)
+{
+	struct sd_worker *w = arg;
+	int err;
+
+	current = w;
+	err = loop_run(w->loop);
+	current = NULL;
+	if (err < 0) {
+		/* the process cannot serve without this worker: stop it all */
+		log_err(MOD, "worker %u: event loop failed: %s; stopping", w->idx, strerror(-err));
+		kill(getpid(), SIGTERM);
+	}
+	return NULL;
+}
+
+int sd_worker_start(struct sd_worker *w)
+{
+	sigset_t set, old;
+	int err;
+
+	/* the main thread takes these through its signalfd; a new thread
+	 * inherits the mask, so it never runs with them unblocked */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	err = pthread_create(&w->thread, NULL, worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		return -err;
+	w->started = true;
+	return 0;
+}
+
+void sd_worker_stop(struct sd_worker *w, bool join)
+{
+	uint64_t one = 1;
+
+	if (!w->started)
+		return;
+	while (write(w->stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+	if (!join)
+		return;
+	pthread_join(w->thread, NULL);
+	w->started = false;
+}
+
+/* ---- lifecycle ---- */
+
+static int bind_one(struct sd_worker *w, const struct sd_listen *ls, struct sd_listen *b)
+{
+	int err;
+
+	b->proto = ls->proto;
+	if (ls->proto == TP_UDP) {
+		struct sd_udp *su = &w->udp[w->nudp];
+
+		su->w = w;
+		err = tp_udp_create(&su->u, w->loop, &ls->addr, on_datagram, su);
+		if (err < 0)
+			return err;
+		tp_udp_set_egress(su->u, w->sh->egress);
+		b->addr = *tp_udp_local(su->u);
+		w->nudp++;
+		return 0;
+	}
+	if (ls->proto == TP_TCP)
+		return tp_tcp_listen(w->tcp, &ls->addr, &b->addr);
+	if (w->sh->tls_srv)
+		return tp_tcp_listen_tls(w->tcp, &ls->addr, w->sh->tls_srv, &b->addr);
+	return -EPROTONOSUPPORT; /* sd_config_validate() prevents it */
+}
+
+int sd_worker_create(struct sd_worker **out, const struct sd_shared *sh, unsigned idx,
+		     const struct sd_listen *ls, unsigned n, struct sd_listen *bound)
+{
+	struct sd_core_cfg ccfg = { .server_name = sh->server_name, .tsx = sh->tsx,
+				    .send_udp = send_udp };
+	struct tp_tcp_cfg tcfg = sh->tcp;
+	struct sd_worker *w;
+	int err;
+
+	if (idx >= SD_WORKERS_MAX || n > SD_LISTEN_MAX)
+		return -EINVAL;
+	w = mem_zalloc(sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->sh = sh;
+	w->idx = idx;
+	w->stop_fd = -1;
+	err = loop_create(&w->loop);
+	if (err < 0)
+		goto fail;
+	w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->stop_fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	err = loop_fd_add(w->loop, w->stop_fd, LOOP_READ, on_stop, w);
+	if (err < 0)
+		goto fail;
+	err = xq_create(&w->xq, 0);
+	if (err < 0)
+		goto fail;
+	err = xq_attach(w->xq, w->loop, on_handover, w);
+	if (err < 0)
+		goto fail;
+	ccfg.loop = w->loop;
+	ccfg.send_ctx = w;
+	err = sd_core_create(&w->core, &ccfg);
+	if (err < 0)
+		goto fail;
+	tcfg.id_tag = idx;
+	tcfg.reuseport = true;
+	tcfg.egress = sh->egress;
+	err = tp_tcp_create(&w->tcp, w->loop, &tcfg, on_stream, w);
+	if (err < 0)
+		goto fail;
+	for (unsigned i = 0; i < n; i++) {
+		char ab[64];
+
+		err = bind_one(w, &ls[i], &bound[i]);
+		if (err < 0) {
+			log_err("siphond", "cannot listen on %s:%s: %s",
+				ls[i].proto == TP_UDP ? "udp" : ls[i].proto == TP_TCP ? "tcp" : "tls",
+				tp_addr_fmt(&ls[i].addr, ab, sizeof(ab)), strerror(-err));
+			goto fail;
+		}
+	}
+	*out = w;
+	return 0;
+fail:
+	sd_worker_destroy(w);
+	return err;
+}
+
+void sd_worker_destroy(struct sd_worker *w)
+{
+	if (!w)
+		return;
+	sd_worker_stop(w, true);
+	/* the thread is gone (joined): its loop and objects are ours now */
+	xq_destroy(w->xq);
+	if (w->core)
+		sd_core_destroy(w->core);
+	for (unsigned i = 0; i < w->nudp; i++)
+		tp_udp_destroy(w->udp[i].u);
+	tp_tcp_destroy(w->tcp);
+	if (w->stop_fd >= 0) {
+		loop_fd_del(w->loop, w->stop_fd);
+		close(w->stop_fd);
+	}
+	if (w->loop)
+		loop_destroy(w->loop);
+	mem_free(w);
+}
