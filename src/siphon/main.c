@@ -2,6 +2,9 @@
  *
  *   siphon options URI   send OPTIONS (RFC 3261 §11) and print the answer
  *
+ * -H adds header lines and --pad an X-Pad header, so that a request can be
+ * made larger than 1300 bytes (RFC 3261 §18.1.1: UDP becomes TCP).
+ *
  * Exit status: 0 a 2xx, 1 a 3xx-6xx response, 2 no response (Timer F),
  * 3 a transport or DNS error, 64 bad usage (sysexits EX_USAGE). */
 #include "base/log.h"
@@ -20,18 +23,23 @@
 #define EXIT_TIMEOUT 2
 #define EXIT_TRANSPORT 3
 #define EXIT_USAGE 64
+#define EXTRA_MAX 3072 /* extra header bytes; the whole request must fit UA_REQUEST_MAX */
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: siphon options URI [--transport udp|tcp|tls] [--ca-file FILE]\n"
 		"                          [--local IP[:PORT]] [--dns-server IP:PORT]\n"
-		"                          [--timeout-t1 MS] [-v]\n"
+		"                          [--timeout-t1 MS] [-H 'Name: value']...\n"
+		"                          [--pad BYTES] [-v]\n"
 		"  -t, --transport P     use only this transport (default: RFC 3263)\n"
 		"      --ca-file FILE    trust these CAs for TLS (default: the system store)\n"
 		"  -l, --local ADDR      UDP source address and port\n"
 		"      --dns-server S    DNS server(s) IP:PORT[,...] (default: resolv.conf)\n"
 		"      --timeout-t1 MS   RFC 3261 T1 (default 500); no answer after 64*T1\n"
+		"  -H, --header H        add this header line to the request (repeatable)\n"
+		"      --pad BYTES       add an X-Pad header line of BYTES bytes (testing\n"
+		"                        RFC 3261 18.1.1: over 1300 bytes UDP becomes TCP)\n"
 		"  -v, --verbose         print the whole response and trace messages to stderr\n"
 		"  -h, --help            this text\n"
 		"  -V, --version         print the version\n"
@@ -75,6 +83,37 @@ static void on_result(const struct ua_result *res, void *arg)
 	fflush(stdout);
 }
 
+/* Append a header line to the extra headers: "Name: value", no CR or LF. */
+static int add_header(char *buf, size_t *len, const char *h)
+{
+	const char *colon = strchr(h, ':');
+	size_t n = strlen(h);
+
+	if (!colon || colon == h || strpbrk(h, "\r\n") || strcspn(h, " \t:") != (size_t)(colon - h))
+		return -EINVAL;
+	if (*len + n + 2 > EXTRA_MAX)
+		return -ENOSPC;
+	memcpy(buf + *len, h, n);
+	memcpy(buf + *len + n, "\r\n", 2);
+	*len += n + 2;
+	return 0;
+}
+
+/* "X-Pad: xxx...", BYTES long with its CRLF. */
+static int add_pad(char *buf, size_t *len, uint32_t bytes)
+{
+	static const char name[] = "X-Pad: ";
+	size_t fill = bytes - (sizeof(name) - 1) - 2;
+
+	if (*len + bytes > EXTRA_MAX)
+		return -ENOSPC;
+	memcpy(buf + *len, name, sizeof(name) - 1);
+	memset(buf + *len + sizeof(name) - 1, 'x', fill);
+	memcpy(buf + *len + sizeof(name) - 1 + fill, "\r\n", 2);
+	*len += bytes;
+	return 0;
+}
+
 static int parse_u32(const char *s, unsigned long min, unsigned long max, uint32_t *out)
 {
 	char *end;
@@ -90,13 +129,15 @@ static int parse_u32(const char *s, unsigned long min, unsigned long max, uint32
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CA = 256, OPT_DNS, OPT_T1 };
+	enum { OPT_CA = 256, OPT_DNS, OPT_T1, OPT_PAD };
 	static const struct option opts[] = {
 		{ "transport", required_argument, NULL, 't' },
 		{ "ca-file", required_argument, NULL, OPT_CA },
 		{ "local", required_argument, NULL, 'l' },
 		{ "dns-server", required_argument, NULL, OPT_DNS },
 		{ "timeout-t1", required_argument, NULL, OPT_T1 },
+		{ "header", required_argument, NULL, 'H' },
+		{ "pad", required_argument, NULL, OPT_PAD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -104,12 +145,20 @@ int main(int argc, char **argv)
 	};
 	struct ua_uac_cfg cfg = { 0 };
 	struct cli cli = { .status = EXIT_TRANSPORT };
+	struct ua_send req = { .method = "OPTIONS" };
 	struct ua_uac *u;
 	const char *cmd, *uri;
+	/* §11.1: Accept says what the UAC wants described (SDP) */
+	static const char accept[] = "Accept: application/sdp\r\n";
+	static char extra[EXTRA_MAX];
+	size_t extra_len = sizeof(accept) - 1;
+	uint32_t pad;
 	int c, rc;
 
+	memcpy(extra, accept, extra_len);
+
 	/* GNU getopt permutes: options may follow the command and the URI */
-	while ((c = getopt_long(argc, argv, "t:l:vhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:l:H:vhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (strcmp(optarg, "udp") == 0)
@@ -135,6 +184,22 @@ int main(int argc, char **argv)
 		case OPT_T1:
 			if (parse_u32(optarg, 1, 60000, &cfg.t1_ms) < 0) {
 				fprintf(stderr, "siphon: --timeout-t1: expected 1 to 60000 ms\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'H':
+			rc = add_header(extra, &extra_len, optarg);
+			if (rc) {
+				fprintf(stderr, "siphon: --header: %s\n", rc == -ENOSPC
+					? "too many header bytes" : "expected 'Name: value'");
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_PAD:
+			if (parse_u32(optarg, 10, EXTRA_MAX, &pad) < 0 ||
+			    add_pad(extra, &extra_len, pad) < 0) {
+				fprintf(stderr, "siphon: --pad: expected 10 to %d bytes in all\n",
+					EXTRA_MAX);
 				return EXIT_USAGE;
 			}
 			break;
@@ -177,7 +242,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "siphon: cannot start: %s\n", strerror(-rc));
 		return EXIT_TRANSPORT;
 	}
-	rc = ua_uac_options(u, uri, on_result, &cli);
+	req.uri = uri;
+	req.extra = str_make(extra, extra_len);
+	rc = ua_uac_send(u, &req, on_result, &cli);
 	if (rc == -EINVAL || rc == -EPROTONOSUPPORT) {
 		if (rc == -EPROTONOSUPPORT) /* -EINVAL was logged with its reason */
 			fprintf(stderr, "siphon: %s: its transport cannot be used here\n", uri);

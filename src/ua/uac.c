@@ -2,6 +2,7 @@
  * transactions whose timers run on the loop's timing wheel. */
 #include "ua/uac_priv.h"
 
+#include "ua/mtu.h"
 #include "base/log.h"
 #include "base/mem.h"
 
@@ -169,11 +170,61 @@ static void finish_local(struct ua_req *r, bool dns)
 	req_free(r);
 }
 
+/* Write r into r->buf for its current transport and sent-by. */
+static int build(struct ua_req *r, const struct tp_addr *sent_by)
+{
+	struct ua_request q = {
+		.method = str_cstr(r->method),
+		.ruri = str_cstr(r->uri_s),
+		.proto = r->cur.proto,
+		.sent_by = *sent_by,
+		.branch = str_cstr(r->branch),
+		.from_tag = str_cstr(r->from_tag),
+		.call_id = str_cstr(r->call_id),
+		.cseq = 1,
+		.extra = str_make(r->extra, r->extra_len),
+		.content_type = str_make(r->ctype, r->ctype_len),
+		.body = str_make(r->body, r->body_len),
+	};
+
+	return ua_request_build(r->buf, sizeof(r->buf), &q);
+}
+
+/* UDP asked for: by the URI (transport=udp) or by the user (no TCP). */
+static bool udp_forced(const struct ua_req *r)
+{
+	return str_caseeq_lit(r->uri.transport, "udp") ||
+	       !(r->u->protos & DNS_PROTO_BIT(TP_TCP));
+}
+
+/* §18.1.1: too large for UDP with the path MTU unknown: the same target over
+ * TCP, the request rebuilt so that its Via and Contact say so. A connection
+ * failure then fails this target (RFC 3263 §4.3). */
+static int resize(struct ua_req *r, struct tp_addr *sent_by, int *n)
+{
+	enum tp_proto p = ua_mtu_proto(r->cur.proto, (size_t)*n, udp_forced(r));
+	char ab[64];
+	int rc;
+
+	if (p == r->cur.proto)
+		return 0;
+	log_info("ua", "request of %d bytes to %s: %s instead of %s (RFC 3261 18.1.1)", *n,
+		 tp_addr_fmt(&r->cur.addr, ab, sizeof(ab)), tp_proto_name(p),
+		 tp_proto_name(r->cur.proto));
+	ua_net_close(r);
+	r->udp = NULL;
+	r->cur.proto = p;
+	rc = ua_net_open(r, sent_by);
+	if (rc)
+		return rc;
+	*n = build(r, sent_by);
+	return *n < 0 ? *n : 0;
+}
+
 /* Send r to r->targets->t[r->idx] in a new client transaction. */
 static int attempt(struct ua_req *r)
 {
 	struct ua_uac *u = r->u;
-	struct ua_request q = { 0 };
 	struct tp_addr sent_by;
 	struct sip_msg *m;
 	int n, rc;
@@ -196,20 +247,12 @@ static int attempt(struct ua_req *r)
 		if (rc)
 			return rc;
 	}
-	q.method = str_cstr(r->method);
-	q.ruri = str_cstr(r->uri_s);
-	q.proto = r->cur.proto;
-	q.sent_by = sent_by;
-	q.branch = str_cstr(r->branch);
-	q.from_tag = str_cstr(r->from_tag);
-	q.call_id = str_cstr(r->call_id);
-	q.cseq = 1;
-	q.extra = str_make(r->extra, r->extra_len);
-	q.content_type = str_make(r->ctype, r->ctype_len);
-	q.body = str_make(r->body, r->body_len);
-	n = ua_request_build(r->buf, sizeof(r->buf), &q);
+	n = build(r, &sent_by);
 	if (n < 0)
 		return n;
+	rc = resize(r, &sent_by, &n);
+	if (rc)
+		return rc;
 
 	m = mem_alloc(sizeof(*m)); /* a few KiB: not on the stack */
 	if (!m)
@@ -387,6 +430,7 @@ int ua_uac_create(struct ua_uac **out, const struct ua_uac_cfg *cfg)
 	};
 	u->trace = cfg->trace;
 	u->trace_arg = cfg->trace_arg;
+	u->protos = cfg->protos ? cfg->protos : DNS_PROTO_ALL;
 	if (cfg->local) {
 		rc = ua_net_parse_local(cfg->local, &u->local);
 		if (rc)

@@ -9,8 +9,10 @@
  * (§4.3 of RFC 3263: a transport error or a timeout moves on to the next, with
  * a new branch), and call back once with the final result: a final response,
  * or one made up locally, 408 (Timer F/B, §17.1.2.2) or 503 (transport error
- * or no target, §8.1.3.1). Provisional responses are only traced. Single
- * threaded: every call from the loop's thread. */
+ * or no target, §8.1.3.1). Provisional responses are only traced. A request
+ * larger than 1300 bytes for a UDP target goes to it over TCP instead (RFC
+ * 3261 §18.1.1) unless the URI says transport=udp or cfg.protos has no TCP.
+ * Single threaded: every call from the loop's thread. */
 #ifndef SIPHON_UA_UAC_H
 #define SIPHON_UA_UAC_H
 

@@ -59,6 +59,7 @@ struct ua_uac {
 	bool has_local;
 	struct tp_addr local;
 	char *ca_file;
+	unsigned protos;         /* DNS_PROTO_BIT() set we may use */
 	ua_trace_fn trace;
 	void *trace_arg;
 

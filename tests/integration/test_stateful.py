@@ -3,13 +3,21 @@
 wire: a retransmitted request is absorbed and answered with the stored
 response (not handled again), a final response to INVITE is retransmitted
 over UDP on the Timer G schedule until the ACK comes, streams never
-retransmit, and an ACK for it is absorbed."""
+retransmit, and an ACK for it is absorbed: over TCP and over TLS
+(certificates made here with the openssl CLI, Python's ssl module as the
+client), and `siphon options` runs a client transaction over TLS."""
 
+import os
+import shutil
 import socket
+import ssl
+import subprocess
 import sys
+import tempfile
 import time
 
-import siphon_test as st
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import siphon_test as st  # noqa: E402
 
 T1 = 0.5  # seconds, RFC 3261 default
 
@@ -116,6 +124,85 @@ def test_stream_no_retransmit(srv):
         s.close()
 
 
+class Certs:
+    """A test CA and a server certificate for 127.0.0.1 (and localhost)."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="siphon-stateful-tls-")
+        p = lambda n: os.path.join(self.dir, n)  # noqa: E731
+        self.ca, self.cert, self.key = p("ca.crt"), p("srv.crt"), p("srv.key")
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        self._run(["openssl", "req", "-x509"] + ec + ["-keyout", p("ca.key"), "-out", self.ca,
+                                                      "-days", "2", "-subj", "/CN=Stateful CA"])
+        self._run(["openssl", "req", "-new"] + ec + ["-keyout", self.key, "-out", p("srv.csr"),
+                                                     "-subj", "/CN=localhost"])
+        with open(p("ext.cnf"), "w") as f:
+            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                    "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+        self._run(["openssl", "x509", "-req", "-in", p("srv.csr"), "-CA", self.ca, "-CAkey",
+                   p("ca.key"), "-set_serial", "2", "-days", "2", "-extfile", p("ext.cnf"),
+                   "-out", self.cert])
+
+    @staticmethod
+    def _run(cmd):
+        subprocess.run(cmd, check=True, capture_output=True, timeout=30)
+
+    def conf(self):
+        return "[tls]\ncertificate = %s\nprivate_key = %s\n" % (self.cert, self.key)
+
+    def remove(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def test_tls_no_retransmit(srv, certs):
+    """Over TLS as over TCP: one 501, no Timer G (§17.2.1), ACK absorbed."""
+    branch = "z9hG4bK-s-%d" % srv.port
+    ctx = ssl.create_default_context(cafile=certs.ca)
+    s = ctx.wrap_socket(st.tcp_connect(srv.port), server_hostname="127.0.0.1")
+    try:
+        sp = s.getsockname()[1]
+        s.sendall(invite(srv, sp, branch, transport="TLS"))
+        msgs, closed = st.recv_messages(s, 2, timeout=2 * T1 + 0.5)
+        assert len(msgs) == 1 and st.parse_status(msgs[0])[0] == 501, msgs
+        s.sendall(ack_for(msgs[0], sp, branch, transport="TLS"))
+        msgs, closed = st.recv_messages(s, 1, timeout=1.0)
+        assert not msgs, "ACK answered or 501 retransmitted: %r" % msgs
+        assert not closed, "connection closed"
+    finally:
+        s.close()
+
+
+def test_tls_client_transaction(bin_dir, srv, certs):
+    """`siphon options` over TLS: a client non-INVITE transaction on a
+    reliable transport (§17.1.2), the server verified with the test CA."""
+    for uri in ("sip:127.0.0.1:%d;transport=tls" % srv.port, "sips:127.0.0.1:%d" % srv.port):
+        p = subprocess.run([os.path.join(bin_dir, "siphon"), "options", uri, "-v",
+                            "--ca-file", certs.ca], capture_output=True, timeout=20)
+        out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+        assert p.returncode == 0 and "SIP/2.0 200 OK" in out, "%s: exit %d\n%s\n%s" % (
+            uri, p.returncode, out, err[-2000:])
+        assert "sent to TLS 127.0.0.1:%d" % srv.port in err, err[-2000:]
+        assert "Via: SIP/2.0/TLS " in err, err[-2000:]
+        for mark in st.SANITIZER_MARKS:
+            assert mark not in err, "siphon: sanitizer report:\n" + err[-3000:]
+
+
+def run_tls(t, bin_dir):
+    certs = Certs()
+    try:
+        srv = st.Siphond(bin_dir, listen=["tls:127.0.0.1:{port}"], config=certs.conf())
+        srv.start()
+        try:
+            t.run("TLS: no retransmission, ACK absorbed", test_tls_no_retransmit, srv, certs)
+            t.run("TLS: siphon options, client transaction, 200",
+                  test_tls_client_transaction, bin_dir, srv, certs)
+            t.check("siphond (tls) alive", srv.alive())
+        finally:
+            t.run("TLS siphond: SIGTERM -> exit 0, no sanitizer report", srv.stop)
+    finally:
+        certs.remove()
+
+
 def main():
     args = st.setup()
     t = st.Runner()
@@ -128,6 +215,7 @@ def main():
         t.check("siphond alive", srv.alive())
     finally:
         t.run("SIGTERM -> exit 0, no sanitizer report", srv.stop)
+    run_tls(t, args.bin_dir)
     return t.finish()
 
 

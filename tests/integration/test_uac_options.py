@@ -4,7 +4,8 @@ transaction: against siphond over UDP, TCP and TLS (certificates made here
 with the openssl CLI), against SIPp UAS scenarios that never answer (the
 retransmission schedule of §17.1.2.2 and Timer F) or answer 486, against a
 stray response (matched through the transaction table, §17.1.3), and a
-refused TCP connection. Exit codes: 0 2xx, 1 3xx-6xx, 2 timeout, 3 transport
+refused TCP connection, and a request over 1300 bytes that goes over TCP
+instead of UDP (§18.1.1). Exit codes: 0 2xx, 1 3xx-6xx, 2 timeout, 3 transport
 error, 64 usage. Runs in a private network namespace; every process is
 stopped by PID and every wait is bounded."""
 
@@ -274,6 +275,54 @@ def test_refused(bin_dir):
     expect(res, 3, "503 Service Unavailable (transport error: Connection refused)")
 
 
+def sent_size(trace, proto, port):
+    """Sizes of the messages traced as sent over proto to 127.0.0.1:port."""
+    return [int(n) for n in re.findall(r"^sent to %s %s:%d \((\d+) bytes\)" % (
+        proto, re.escape(LOCAL), port), trace, re.M)]
+
+
+def test_large_over_tcp(bin_dir):
+    """RFC 3261 §18.1.1: over 1300 bytes with no transport asked for, the
+    UDP target is reached over TCP (Via TCP); a small one stays on UDP."""
+    with st.Siphond(bin_dir, listen=["tcp:%s:{port}" % LOCAL]) as srv:
+        uri = "sip:%s:%d" % (LOCAL, srv.port)
+        res = siphon(bin_dir, ["options", uri, "--pad", "1500", "-v"])
+        expect(res, 0, "SIP/2.0 200 OK")
+        sizes = sent_size(res[2], "TCP", srv.port)
+        assert len(sizes) == 1 and sizes[0] > 1500, "not sent over TCP:\n" + res[2][-3000:]
+        assert not sent_size(res[2], "UDP", srv.port), "sent over UDP too"
+        assert "Via: SIP/2.0/TCP " in res[2] and ";transport=tcp>" in res[2], res[2][-3000:]
+        # -H works the same way
+        pad = "X-Big: " + "y" * 1400
+        res = siphon(bin_dir, ["options", uri, "-H", pad, "-H", "X-Small: 1"])
+        expect(res, 0, "SIP/2.0 200 OK")
+        # small: UDP, where nobody listens: Timer F
+        res = siphon(bin_dir, ["options", uri, "--timeout-t1", "20", "-v"])
+        expect(res, 2, "408 Request Timeout")
+        assert sent_size(res[2], "UDP", srv.port), res[2][-2000:]
+
+
+def test_large_udp_only_peer(bin_dir):
+    """A UDP-only peer never gets the large request: the TCP connection is
+    refused and the (only) target fails, 503; transport=udp or --transport
+    udp keep UDP whatever the size."""
+    with st.Siphond(bin_dir, listen=["udp:%s:{port}" % LOCAL],
+                    extra=["--log-level", "debug"]) as srv:
+        uri = "sip:%s:%d" % (LOCAL, srv.port)
+        res = siphon(bin_dir, ["options", uri, "--pad", "1500"])
+        expect(res, 3, "503 Service Unavailable (transport error: Connection refused)")
+        time.sleep(0.2)
+        assert "200 OK to" not in srv.stderr_text(), "the UDP peer got it:\n" + \
+            srv.stderr_text()[-2000:]
+        for argv in ([uri + ";transport=udp"], [uri, "--transport", "udp"]):
+            res = siphon(bin_dir, ["options", "--pad", "1500", "-v"] + argv)
+            expect(res, 0, "SIP/2.0 200 OK")
+            sizes = sent_size(res[2], "UDP", srv.port)
+            assert sizes and sizes[0] > 1500, res[2][-2000:]
+        res = siphon(bin_dir, ["options", uri, "-H", "no colon"])
+        assert res[0] == 64, res
+
+
 def test_usage(bin_dir):
     for argv in ([], ["options"], ["frobnicate", "sip:127.0.0.1"],
                  ["options", "sip:127.0.0.1", "--transport", "sctp"],
@@ -303,6 +352,9 @@ def main():
     t.run("486 over tcp: exit 1", test_busy, bin_dir, "t1")
     t.run("stray response ignored", test_stray_response, bin_dir)
     t.run("tcp connection refused: exit 3", test_refused, bin_dir)
+    t.run("large request: udp target over tcp (3261 18.1.1)", test_large_over_tcp, bin_dir)
+    t.run("large request: udp-only peer refuses tcp, transport=udp stays",
+          test_large_udp_only_peer, bin_dir)
     t.run("bad usage: exit 64", test_usage, bin_dir)
     sys.exit(t.finish())
 

@@ -174,6 +174,153 @@ static void test_timer_f(void **state)
 	assert_true(p.same_branch);
 }
 
+/* ---- RFC 3261 §18.1.1: a large request goes over TCP ---- */
+
+struct tcp_peer {
+	struct loop *l;
+	int lfd, cfd;
+	unsigned conns;
+	char got[8192];
+	size_t len;
+};
+
+struct sized {
+	struct outcome o;
+	enum tp_proto proto; /* the target the result names */
+};
+
+static void on_tcp_data(int fd, unsigned events, void *arg)
+{
+	struct tcp_peer *t = arg;
+	ssize_t n;
+
+	(void)events;
+	while ((n = read(fd, t->got + t->len, sizeof(t->got) - 1 - t->len)) > 0)
+		t->len += (size_t)n;
+	t->got[t->len] = '\0';
+	/* the whole request (Content-Length: 0): hang up, the uac gets a 503 */
+	if (n == 0 || strstr(t->got, "\r\n\r\n")) {
+		loop_fd_del(t->l, fd);
+		close(fd);
+		t->cfd = -1;
+	}
+}
+
+static void on_tcp_accept(int fd, unsigned events, void *arg)
+{
+	struct tcp_peer *t = arg;
+	int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	(void)events;
+	if (c < 0)
+		return;
+	t->conns++;
+	t->cfd = c;
+	assert_int_equal(loop_fd_add(t->l, c, LOOP_READ, on_tcp_data, t), 0);
+}
+
+static void tcp_peer_open(struct tcp_peer *t, struct loop *l, uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	memset(t, 0, sizeof(*t));
+	t->l = l;
+	t->cfd = -1;
+	t->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(t->lfd >= 0);
+	assert_int_equal(bind(t->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(t->lfd, 4), 0);
+	assert_int_equal(loop_fd_add(l, t->lfd, LOOP_READ, on_tcp_accept, t), 0);
+}
+
+static void tcp_peer_close(struct tcp_peer *t)
+{
+	if (t->cfd >= 0) {
+		loop_fd_del(t->l, t->cfd);
+		close(t->cfd);
+	}
+	loop_fd_del(t->l, t->lfd);
+	close(t->lfd);
+}
+
+static void on_sized(const struct ua_result *res, void *arg)
+{
+	struct sized *z = arg;
+
+	on_result(res, &z->o);
+	z->proto = res->proto;
+}
+
+/* OPTIONS with pad bytes of extra header to a UDP and a TCP peer on one
+ * port; uri_param is appended to the URI. */
+static void run_sized(unsigned protos, size_t pad, const char *uri_param, struct peer *p,
+		      struct tcp_peer *t, struct sized *z)
+{
+	struct ua_uac_cfg cfg = { .t1_ms = 20, .local = "127.0.0.1", .protos = protos };
+	static char extra[2048];
+	struct ua_send s = { .method = "OPTIONS" };
+	struct ua_uac *u;
+	char uri[80];
+
+	memset(p, 0, sizeof(*p));
+	memset(z, 0, sizeof(*z));
+	p->answer_at = 1;
+	assert_true(pad + 16 < sizeof(extra));
+	memcpy(extra, "X-Pad: ", 7);
+	memset(extra + 7, 'x', pad);
+	memcpy(extra + 7 + pad, "\r\n", 2);
+	s.extra = str_make(extra, pad + 9);
+	assert_int_equal(ua_uac_create(&u, &cfg), 0);
+	peer_open(p, ua_uac_loop(u));
+	tcp_peer_open(t, ua_uac_loop(u), p->port);
+	snprintf(uri, sizeof(uri), "sip:127.0.0.1:%u%s", p->port, uri_param);
+	s.uri = uri;
+	assert_int_equal(ua_uac_send(u, &s, on_sized, z), 0);
+	assert_int_equal(ua_uac_run(u), 0);
+	tcp_peer_close(t);
+	peer_close(p, ua_uac_loop(u));
+	ua_uac_destroy(u);
+	assert_int_equal(z->o.calls, 1);
+}
+
+static void test_size_picks_transport(void **state)
+{
+	struct peer p;
+	struct tcp_peer t;
+	struct sized z;
+
+	(void)state;
+	/* small: UDP, answered */
+	run_sized(0, 100, "", &p, &t, &z);
+	assert_int_equal(z.o.status, 200);
+	assert_int_equal(z.proto, TP_UDP);
+	assert_int_equal(p.copies, 1);
+	assert_int_equal(t.conns, 0);
+
+	/* over 1300 bytes: the same target over TCP, the Via saying so; the
+	 * peer hangs up, which fails the (only) target: 503 */
+	run_sized(0, 1400, "", &p, &t, &z);
+	assert_int_equal(p.copies, 0);
+	assert_int_equal(t.conns, 1);
+	assert_int_equal(z.proto, TP_TCP);
+	assert_int_equal(z.o.status, 503);
+	assert_non_null(strstr(t.got, "\r\nVia: SIP/2.0/TCP 127.0.0.1:"));
+	assert_non_null(strstr(t.got, ";transport=tcp>"));
+	assert_true(t.len > 1300);
+
+	/* transport=udp in the URI, or UDP only: UDP whatever the size */
+	run_sized(0, 1400, ";transport=udp", &p, &t, &z);
+	assert_int_equal(z.o.status, 200);
+	assert_int_equal(z.proto, TP_UDP);
+	assert_int_equal(p.copies, 1);
+	assert_int_equal(t.conns, 0);
+	run_sized(1u << TP_UDP, 1400, "", &p, &t, &z);
+	assert_int_equal(z.o.status, 200);
+	assert_int_equal(p.copies, 1);
+	assert_int_equal(t.conns, 0);
+}
+
 static void never(const struct ua_result *res, void *arg)
 {
 	(void)res;
@@ -208,6 +355,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		SIPHON_TEST(test_answer_after_retransmission),
 		SIPHON_TEST(test_timer_f),
+		SIPHON_TEST(test_size_picks_transport),
 		SIPHON_TEST(test_destroy_in_flight_and_bad_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
