@@ -39,12 +39,47 @@ static inline bool str_eq(struct str a, struct str b)
 	return a.len == b.len && (a.len == 0 || memcmp(a.s, b.s, a.len) == 0);
 }
 
-/* ASCII case-insensitive equality (SIP tokens are ASCII, RFC 3261 §7.3.1). */
-bool str_caseeq(struct str a, struct str b);
-bool str_caseeq_lit(struct str a, const char *lit);
+/* ASCII case-insensitive equality (SIP tokens are ASCII, RFC 3261 §7.3.1).
+ * Inline because the parsers call it on every param and header name: the
+ * length test usually decides, and equal bytes cost one compare. */
+static inline bool str_caseeq(struct str a, struct str b)
+{
+	if (a.len != b.len)
+		return false;
+	for (size_t i = 0; i < a.len; i++) {
+		unsigned char x = (unsigned char)a.s[i], y = (unsigned char)b.s[i];
+
+		if (x == y)
+			continue;
+		/* only a letter may differ, and only in the 0x20 case bit */
+		if ((x ^ y) != 0x20 || (unsigned char)((x | 0x20) - 'a') > 'z' - 'a')
+			return false;
+	}
+	return true;
+}
+
+/* With a string literal, strlen() folds to a constant once inlined. */
+static inline bool str_caseeq_lit(struct str a, const char *lit)
+{
+	return str_caseeq(a, str_make(lit, strlen(lit)));
+}
+
+static inline bool str_is_lws_(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 /* Trim SP, HTAB, CR and LF from both ends (folded LWS included). */
-struct str str_trim(struct str a);
+static inline struct str str_trim(struct str a)
+{
+	while (a.len && str_is_lws_(a.s[0])) {
+		a.s++;
+		a.len--;
+	}
+	while (a.len && str_is_lws_(a.s[a.len - 1]))
+		a.len--;
+	return a;
+}
 
 /* Parse an unsigned decimal that must fill the whole slice; leading zeros ok.
  * Returns 0, -EINVAL (empty/non-digit) or -ERANGE (above max). */

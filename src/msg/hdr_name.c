@@ -2,7 +2,7 @@
  * 3892, 4028 compact letters), case-insensitive (§7.3.1). */
 #include "msg/msg.h"
 
-#include <pthread.h>
+#include <string.h>
 
 struct hdr_name {
 	const char *name;
@@ -64,49 +64,137 @@ static const uint8_t compact[26] = {
 
 #define NLONG (sizeof(long_names) / sizeof(long_names[0]))
 
-/* Per-length buckets of long_names indices, built on first use. Names are
- * compared with a lower-case OR: exact for token characters (the indexer
- * only hands us tokens), since no non-letter token octet ORs into a letter
- * or into '-'. */
-#define MAXLEN 24
-static uint8_t bucket[MAXLEN + 1][6];
-static uint8_t nbucket[MAXLEN + 1];
-static char lower_names[NLONG][MAXLEN + 1];
-
-static void build_buckets(void)
+static inline uint64_t load64(const char *p)
 {
-	for (size_t i = 0; i < NLONG; i++) {
-		const struct hdr_name *h = &long_names[i];
-		for (size_t k = 0; k < h->len; k++)
-			lower_names[i][k] = (char)(h->name[k] | 0x20);
-		bucket[h->len][nbucket[h->len]++] = (uint8_t)i;
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint32_t load32(const char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline uint16_t load16(const char *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+
+/* Does s[0..n) equal the lower-case literal lower, ignoring case? The name
+ * is compared with a lower-case OR, a few overlapping words at a time (n is
+ * a constant once inlined, so the branches and the literal's loads fold).
+ * Exact for token characters (the indexer only hands us tokens): no
+ * non-letter token octet ORs into a letter or into '-'. */
+static inline bool lc_eq(const char *s, const char *lower, size_t n)
+{
+	const uint64_t m8 = 0x2020202020202020ull;
+	const uint32_t m4 = 0x20202020u;
+	const uint16_t m2 = 0x2020u;
+
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 < n; i += 8)
+			if ((load64(s + i) | m8) != load64(lower + i))
+				return false;
+		return (load64(s + n - 8) | m8) == load64(lower + n - 8);
 	}
+	if (n >= 4)
+		return (load32(s) | m4) == load32(lower) &&
+		       (load32(s + n - 4) | m4) == load32(lower + n - 4);
+	if (n >= 2)
+		return (uint16_t)(load16(s) | m2) == load16(lower) &&
+		       (uint16_t)(load16(s + n - 2) | m2) == load16(lower + n - 2);
+	return n == 1 && (char)(s[0] | 0x20) == lower[0];
 }
 
-static inline bool token_caseeq(const char *s, const char *lower, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((char)(s[i] | 0x20) != lower[i])
-			return false;
-	return true;
-}
-
+/* Switch on the length, then try the one to five names of that length. */
 enum sip_hdr_type sip_hdr_lookup(const char *name, size_t len)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-	if (len == 1) {
+#define TRY(lit, t)                                    \
+	if (lc_eq(name, lit, sizeof(lit) - 1)) \
+		return t
+	switch (len) {
+	case 1: {
 		unsigned c = (unsigned char)name[0] | 0x20;
 		return (c >= 'a' && c <= 'z') ? (enum sip_hdr_type)compact[c - 'a'] : SIP_HDR_OTHER;
 	}
-	if (len == 0 || len > MAXLEN)
-		return SIP_HDR_OTHER;
-	pthread_once(&once, build_buckets);
-	for (unsigned i = 0; i < nbucket[len]; i++) {
-		unsigned idx = bucket[len][i];
-		if (token_caseeq(name, lower_names[idx], len))
-			return (enum sip_hdr_type)long_names[idx].type;
+	case 2:
+		TRY("to", SIP_HDR_TO);
+		break;
+	case 3:
+		TRY("via", SIP_HDR_VIA);
+		break;
+	case 4:
+		TRY("from", SIP_HDR_FROM);
+		TRY("cseq", SIP_HDR_CSEQ);
+		TRY("path", SIP_HDR_PATH);
+		TRY("date", SIP_HDR_DATE);
+		break;
+	case 5:
+		TRY("route", SIP_HDR_ROUTE);
+		TRY("allow", SIP_HDR_ALLOW);
+		TRY("event", SIP_HDR_EVENT);
+		break;
+	case 6:
+		TRY("accept", SIP_HDR_ACCEPT);
+		TRY("server", SIP_HDR_SERVER);
+		break;
+	case 7:
+		TRY("call-id", SIP_HDR_CALL_ID);
+		TRY("contact", SIP_HDR_CONTACT);
+		TRY("expires", SIP_HDR_EXPIRES);
+		TRY("require", SIP_HDR_REQUIRE);
+		TRY("subject", SIP_HDR_SUBJECT);
+		break;
+	case 8:
+		TRY("refer-to", SIP_HDR_REFER_TO);
+		break;
+	case 9:
+		TRY("supported", SIP_HDR_SUPPORTED);
+		TRY("timestamp", SIP_HDR_TIMESTAMP);
+		break;
+	case 10:
+		TRY("user-agent", SIP_HDR_USER_AGENT);
+		break;
+	case 11:
+		TRY("min-expires", SIP_HDR_MIN_EXPIRES);
+		TRY("unsupported", SIP_HDR_UNSUPPORTED);
+		TRY("referred-by", SIP_HDR_REFERRED_BY);
+		break;
+	case 12:
+		TRY("max-forwards", SIP_HDR_MAX_FORWARDS);
+		TRY("content-type", SIP_HDR_CONTENT_TYPE);
+		TRY("record-route", SIP_HDR_RECORD_ROUTE);
+		TRY("allow-events", SIP_HDR_ALLOW_EVENTS);
+		break;
+	case 13:
+		TRY("authorization", SIP_HDR_AUTHORIZATION);
+		TRY("proxy-require", SIP_HDR_PROXY_REQUIRE);
+		break;
+	case 14:
+		TRY("content-length", SIP_HDR_CONTENT_LENGTH);
+		break;
+	case 15:
+		TRY("session-expires", SIP_HDR_SESSION_EXPIRES);
+		break;
+	case 16:
+		TRY("content-encoding", SIP_HDR_CONTENT_ENCODING);
+		TRY("www-authenticate", SIP_HDR_WWW_AUTHENTICATE);
+		break;
+	case 18:
+		TRY("proxy-authenticate", SIP_HDR_PROXY_AUTHENTICATE);
+		break;
+	case 19:
+		TRY("proxy-authorization", SIP_HDR_PROXY_AUTHORIZATION);
+		break;
+	default:
+		break;
 	}
+#undef TRY
 	return SIP_HDR_OTHER;
 }
 

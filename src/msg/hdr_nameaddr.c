@@ -5,6 +5,7 @@
 #include "msg/scan.h"
 
 #include <errno.h>
+#include <string.h>
 
 static int fail(const char **why, const char *reason)
 {
@@ -104,19 +105,21 @@ static int take_token_display(struct str *c, struct str *display, const char **w
 /* addr-spec inside "<" ">": no LWS (RFC 4475 badaspec), no nested '<'. */
 static int take_bracketed(struct str *c, struct str *uri, const char **why)
 {
-	size_t i = 1;
+	/* find the '>' first (memchr is fast), then one table test per octet */
+	const char *gt = memchr(c->s + 1, '>', c->len - 1);
+	const char *stop = gt ? gt : c->s + c->len, *bad = sc_find(c->s + 1, stop, SC_NABAD);
+	size_t i;
 
-	while (i < c->len && c->s[i] != '>') {
-		unsigned char ch = (unsigned char)c->s[i];
+	if (bad != stop) {
+		unsigned char ch = (unsigned char)*bad;
 
 		if (sc_wsp(ch) || is_ctl(ch))
 			return fail(why, "whitespace inside <>");
-		if (ch == '<' || ch == '"')
-			return fail(why, "bad character inside <>");
-		i++;
+		return fail(why, "bad character inside <>"); /* '<' or '"' */
 	}
-	if (i >= c->len)
+	if (!gt)
 		return fail(why, "'<' without '>'");
+	i = (size_t)(gt - c->s);
 	if (i == 1)
 		return fail(why, "empty URI");
 	*uri = str_make(c->s + 1, i - 1);

@@ -13,13 +13,6 @@ static int fail(const char **why, const char *reason)
 	return -EINVAL;
 }
 
-/* gen-value = token / host / quoted-string (RFC 3261 §25.1). host adds ':'
- * and the IPv6 brackets to the token set; nothing else may appear. */
-static bool gen_value_char(unsigned char c)
-{
-	return sc_token(c) || c == ':' || c == '[' || c == ']';
-}
-
 int sip_param_next(struct str *cur, struct str *name, struct str *value, const char **why)
 {
 	struct str c = *cur;
@@ -51,10 +44,11 @@ int sip_param_next(struct str *cur, struct str *name, struct str *value, const c
 				if (sc_take_quoted(&look, value) < 0)
 					return fail(why, "bad quoted parameter value");
 			} else {
-				size_t i = 0;
+				/* gen-value = token / host / quoted-string (RFC 3261
+				 * §25.1): host adds ':' and the IPv6 brackets to the
+				 * token set (SC_GENVAL); nothing else may appear. */
+				size_t i = (size_t)(sc_span(look.s, look.s + look.len, SC_GENVAL) - look.s);
 
-				while (i < look.len && gen_value_char((unsigned char)look.s[i]))
-					i++;
 				if (i == 0)
 					return fail(why, "empty parameter value");
 				*value = str_make(look.s, i);

@@ -77,8 +77,13 @@ int sip_callid_check(struct str value, const char **why)
 	if (value.len == 0)
 		return fail(why, "empty Call-ID", -EINVAL);
 	for (i = 0; i < value.len; i++) {
-		unsigned char ch = (unsigned char)value.s[i];
+		unsigned char ch;
 
+		/* skip the run of word chars at once ('@' is not one) */
+		i = (size_t)(sc_span(value.s + i, value.s + value.len, SC_WORD) - value.s);
+		if (i == value.len)
+			break;
+		ch = (unsigned char)value.s[i];
 		if (ch == '@') {
 			if (seen_at)
 				return fail(why, "second '@' in Call-ID", -EINVAL);
@@ -86,9 +91,8 @@ int sip_callid_check(struct str value, const char **why)
 			at = i;
 			continue;
 		}
-		if (!sc_is(ch, SC_WORD))
-			return fail(why, sc_wsp(ch) || ch == '\r' || ch == '\n' ?
-					 "LWS in Call-ID" : "bad character in Call-ID", -EINVAL);
+		return fail(why, sc_wsp(ch) || ch == '\r' || ch == '\n' ?
+				 "LWS in Call-ID" : "bad character in Call-ID", -EINVAL);
 	}
 	if (seen_at && (at == 0 || at == value.len - 1))
 		return fail(why, "empty word around '@' in Call-ID", -EINVAL);

@@ -96,38 +96,6 @@ static bool ipv6_valid(const char *s, size_t len)
 	return dc ? groups <= 7 : groups == 8;
 }
 
-/* hostname = *( domainlabel "." ) toplabel [ "." ]; labels are alphanum
- * with inner '-'; the toplabel starts with ALPHA (RFC 3261 §25.1). */
-static bool hostname_valid(const char *s, size_t len)
-{
-	size_t i = 0, start = 0;
-	char first = 0;
-
-	if (len && s[len - 1] == '.')
-		len--;
-	if (len == 0)
-		return false;
-	for (;;) {
-		if (i == len || s[i] == '.') {
-			if (i == start || s[i - 1] == '-')
-				return false;
-			first = s[start];
-			if (i == len)
-				break;
-			start = ++i;
-			continue;
-		}
-		if (s[i] == '-') {
-			if (i == start)
-				return false;
-		} else if (!sc_is((unsigned char)s[i], SC_ALNUM)) {
-			return false;
-		}
-		i++;
-	}
-	return sc_alpha((unsigned char)first);
-}
-
 static bool all_hex(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -150,6 +118,48 @@ static bool only_digits_dots(const char *s, size_t len)
 	return digit;
 }
 
+/* One pass over the run of host octets (alphanum - .) at s: sets *len to
+ * its length and returns whether it is a valid hostname = *( domainlabel
+ * "." ) toplabel [ "." ]; labels are alphanum with inner '-', the toplabel
+ * starts with ALPHA (RFC 3261 §25.1). Only '-' and '.' need a closer look. */
+static bool scan_hostname(const char *s, size_t max, size_t *len)
+{
+	const char *p = s, *end = s + max, *label = s;
+	bool ok = true;
+	char top = 0;
+
+	for (; p < end; p++) {
+		unsigned char c;
+
+		p = sc_span(p, end, SC_ALNUM); /* only '-' and '.' need a look */
+		if (p == end)
+			break;
+		c = (unsigned char)*p;
+		if (c == '.') {
+			/* a label ends: not empty, no '-' last */
+			if (p == label || p[-1] == '-')
+				ok = false;
+			top = *label;
+			label = p + 1;
+		} else if (c == '-') {
+			if (p == label)
+				ok = false; /* '-' first in a label */
+		} else {
+			break;
+		}
+	}
+	*len = (size_t)(p - s);
+	if (p == s)
+		return false;
+	if (p[-1] != '.') {
+		/* the last label is the toplabel (a trailing dot closed it above) */
+		if (p[-1] == '-')
+			ok = false;
+		top = *label;
+	}
+	return ok && sc_alpha((unsigned char)top);
+}
+
 int sip_hostport_parse(struct str *cur, struct str *host, enum sip_host_type *type,
 		       uint16_t *port, bool *has_port, const char **why)
 {
@@ -169,8 +179,10 @@ int sip_hostport_parse(struct str *cur, struct str *host, enum sip_host_type *ty
 		i++;
 		t = SIP_HOST_IPV6;
 	} else {
-		while (i < len && (sc_is((unsigned char)s[i], SC_ALNUM) || s[i] == '-' || s[i] == '.'))
-			i++;
+		bool name_ok = scan_hostname(s, len, &i);
+		/* a valid hostname has a letter, so it cannot be digits and dots */
+		bool ipv4 = !name_ok && only_digits_dots(s, i);
+
 		if (i == 0)
 			return fail(why, "empty host");
 		/* "2001:db8::10" or "fe80::1" without brackets: RFC 5118 §4.2 */
@@ -181,12 +193,12 @@ int sip_hostport_parse(struct str *cur, struct str *host, enum sip_host_type *ty
 			if (k < len && s[k] == ':')
 				return fail(why, "IPv6 address without brackets");
 		}
-		if (only_digits_dots(s, i)) {
+		if (ipv4) {
 			if (!ipv4_valid(s, i))
 				return fail(why, "bad IPv4 address");
 			t = SIP_HOST_IPV4;
 		} else {
-			if (!hostname_valid(s, i))
+			if (!name_ok)
 				return fail(why, "bad hostname");
 			t = SIP_HOST_NAME;
 		}

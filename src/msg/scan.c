@@ -2,10 +2,23 @@
 
 #include <errno.h>
 
-#define A (SC_ALNUM | SC_TOKEN | SC_UNRESERVED | SC_WORD)
+/* token octets are gen-value octets too */
+#define T (SC_TOKEN | SC_GENVAL)
+#define A (SC_ALNUM | T | SC_UNRESERVED | SC_WORD)
+/* controls: no URI may hold them (prescan) and neither may <> */
+#define C (SC_URISTOP | SC_NABAD)
+#define W (C | SC_LWS) /* HTAB, CR (and SP below): LWS may start here */
+/* non-ASCII: only a URI must reject it raw (UTF8-NONASCII is fine in <>) */
+#define N SC_URISTOP
+#define N16 N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N
 
 /* Built by hand from RFC 3261 §25.1; indices are octets. */
-const uint8_t sip_scan_class[256] = {
+const uint16_t sip_scan_class[256] = {
+	[0x00] = C, C, C, C, C, C, C, C, C, W /* HTAB */, C, C, C, W /* CR */, C, C,
+	[0x10] = C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C,
+	[' '] = W,
+	[0x7f] = C,
+	[0x80] = N16, N16, N16, N16, N16, N16, N16, N16,
 	['0'] = A, ['1'] = A, ['2'] = A, ['3'] = A, ['4'] = A, ['5'] = A, ['6'] = A, ['7'] = A,
 	['8'] = A, ['9'] = A,
 	['a'] = A, ['b'] = A, ['c'] = A, ['d'] = A, ['e'] = A, ['f'] = A, ['g'] = A, ['h'] = A,
@@ -16,16 +29,16 @@ const uint8_t sip_scan_class[256] = {
 	['I'] = A, ['J'] = A, ['K'] = A, ['L'] = A, ['M'] = A, ['N'] = A, ['O'] = A, ['P'] = A,
 	['Q'] = A, ['R'] = A, ['S'] = A, ['T'] = A, ['U'] = A, ['V'] = A, ['W'] = A, ['X'] = A,
 	['Y'] = A, ['Z'] = A,
-	['-'] = SC_TOKEN | SC_UNRESERVED | SC_WORD,
-	['.'] = SC_TOKEN | SC_UNRESERVED | SC_WORD,
-	['!'] = SC_TOKEN | SC_UNRESERVED | SC_WORD,
-	['%'] = SC_TOKEN | SC_WORD,
-	['*'] = SC_TOKEN | SC_UNRESERVED | SC_WORD,
-	['_'] = SC_TOKEN | SC_UNRESERVED | SC_WORD,
-	['+'] = SC_TOKEN | SC_USER | SC_PARAM | SC_HNV | SC_PASSWORD | SC_WORD,
-	['`'] = SC_TOKEN | SC_WORD,
-	['\''] = SC_TOKEN | SC_UNRESERVED | SC_WORD,
-	['~'] = SC_TOKEN | SC_UNRESERVED | SC_WORD,
+	['-'] = T | SC_UNRESERVED | SC_WORD,
+	['.'] = T | SC_UNRESERVED | SC_WORD,
+	['!'] = T | SC_UNRESERVED | SC_WORD,
+	['%'] = T | SC_WORD | SC_URISTOP,
+	['*'] = T | SC_UNRESERVED | SC_WORD,
+	['_'] = T | SC_UNRESERVED | SC_WORD,
+	['+'] = T | SC_USER | SC_PARAM | SC_HNV | SC_PASSWORD | SC_WORD,
+	['`'] = T | SC_WORD,
+	['\''] = T | SC_UNRESERVED | SC_WORD,
+	['~'] = T | SC_UNRESERVED | SC_WORD,
 	['('] = SC_UNRESERVED | SC_WORD,
 	[')'] = SC_UNRESERVED | SC_WORD,
 	['&'] = SC_USER | SC_PARAM | SC_PASSWORD,
@@ -35,18 +48,18 @@ const uint8_t sip_scan_class[256] = {
 	[';'] = SC_USER,
 	['?'] = SC_USER | SC_HNV | SC_WORD,
 	['/'] = SC_USER | SC_PARAM | SC_HNV | SC_WORD,
-	['['] = SC_PARAM | SC_HNV | SC_WORD,
-	[']'] = SC_PARAM | SC_HNV | SC_WORD,
-	[':'] = SC_PARAM | SC_HNV | SC_WORD,
-	['<'] = SC_WORD,
-	['>'] = SC_WORD,
+	['['] = SC_GENVAL | SC_PARAM | SC_HNV | SC_WORD,
+	[']'] = SC_GENVAL | SC_PARAM | SC_HNV | SC_WORD,
+	[':'] = SC_GENVAL | SC_PARAM | SC_HNV | SC_WORD,
+	['<'] = SC_WORD | SC_URISTOP | SC_NABAD,
+	['>'] = SC_WORD | SC_URISTOP,
 	['\\'] = SC_WORD,
-	['"'] = SC_WORD,
+	['"'] = SC_WORD | SC_NABAD,
 	['{'] = SC_WORD,
 	['}'] = SC_WORD,
 };
 
-void sc_skip_lws(struct str *cur)
+void sc_skip_lws_slow(struct str *cur)
 {
 	size_t i = 0;
 
@@ -62,18 +75,6 @@ void sc_skip_lws(struct str *cur)
 		break;
 	}
 	sc_advance(cur, i);
-}
-
-struct str sc_take_token(struct str *cur)
-{
-	size_t i = 0;
-	struct str t;
-
-	while (i < cur->len && sc_token((unsigned char)cur->s[i]))
-		i++;
-	t = str_make(cur->s, i);
-	sc_advance(cur, i);
-	return t;
 }
 
 int sc_take_quoted(struct str *cur, struct str *out)

@@ -50,16 +50,17 @@ bool sip_uri_next_pair(struct str *cur, char sep, struct str *name, struct str *
 
 /* Every octet is of class cls or a valid "%" HEX HEX escape (the escapes
  * themselves were checked by prescan()). */
-static bool chars_ok(struct str a, uint8_t cls)
+static bool chars_ok(struct str a, uint16_t cls)
 {
 	for (size_t i = 0; i < a.len; i++) {
 		unsigned char c = (unsigned char)a.s[i];
-		if (c == '%') {
-			i += 2;
+
+		/* the class test first: no cls used here holds '%' */
+		if (sc_is(c, cls))
 			continue;
-		}
-		if (!sc_is(c, cls))
+		if (c != '%')
 			return false;
+		i += 2;
 	}
 	return true;
 }
@@ -69,8 +70,13 @@ static bool chars_ok(struct str a, uint8_t cls)
 static int prescan(const char *s, size_t len, const char **why)
 {
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
 
+		/* skip the common octets at once, the rules below for the rest */
+		i = (size_t)(sc_find(s + i, s + len, SC_URISTOP) - s);
+		if (i == len)
+			break;
+		c = (unsigned char)s[i];
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
 			return fail(why, "whitespace in URI");
 		if (c < 0x20 || c == 0x7f)
