@@ -5,6 +5,7 @@
 #include "transport/egress.h"
 #include "transport/tcp.h"
 #include "transport/tls.h"
+#include "transport/udp.h"
 #include "tsx/table.h"
 
 #include <errno.h>
@@ -20,6 +21,7 @@ void sd_config_init(struct sd_config *c)
 	c->workers = 0; /* one per CPU */
 	c->log_level = LOG_INFO;
 	c->tcp_max_conns = TP_TCP_MAX_CONNS_DEFAULT;
+	c->tcp_max_per_source = TP_TCP_MAX_PER_SOURCE_DEFAULT;
 	c->tcp_idle_timeout = TP_TCP_IDLE_MS_DEFAULT / 1000;
 	c->tcp_partial_timeout = TP_TCP_PARTIAL_MS_DEFAULT / 1000;
 	c->tls_verify_peer = true;
@@ -206,6 +208,9 @@ int sd_config_set(struct sd_config *c, const char *section, const char *key, con
 		if (strcmp(key, "tcp_max_connections") == 0)
 			return set_uint(&c->tcp_max_conns, value, 1, 1000000,
 					"expected a number from 1 to 1000000", why);
+		if (strcmp(key, "tcp_max_per_source") == 0)
+			return set_uint(&c->tcp_max_per_source, value, 0, 1000000,
+					"expected a number from 0 (no cap) to 1000000", why);
 		if (strcmp(key, "tcp_idle_timeout") == 0)
 			return set_uint(&c->tcp_idle_timeout, value, 1, 86400,
 					"expected seconds from 1 to 86400", why);
@@ -323,6 +328,7 @@ struct sd_server {
 	struct sd_shared sh;        /* what the workers read */
 	struct tp_egress *egress;
 	struct tp_tcp_quota quota;  /* tcp_max_connections, over all workers */
+	struct tp_tcp_srclim *srclim; /* tcp_max_per_source, over all workers */
 	struct tsx_table *tsx;      /* one table: any worker may meet any transaction */
 	struct tp_tls_ctx *tls_srv; /* for tls listeners */
 	struct tp_tls_ctx *tls_cli; /* for TLS connections we open (not yet used) */
@@ -368,6 +374,32 @@ int sd_server_send_stream(struct sd_server *s, uint64_t conn_id, const void *buf
 	return sd_worker_send_stream(s->w[idx], conn_id, buf, len);
 }
 
+/* Every worker binds its sockets with SO_REUSEPORT, so a second siphond on
+ * the same address would join the port and take part of the traffic. A bind
+ * without it fails while anyone holds the address: try one on each address
+ * first, then close it again. (Port 0 is a new port: nothing to check.) */
+static int probe_listen(const struct sd_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nlisten; i++) {
+		const struct sd_listen *ls = &cfg->listen[i];
+		char ab[64];
+		int err;
+
+		err = ls->proto == TP_UDP ? tp_udp_probe(&ls->addr) : tp_tcp_probe(&ls->addr);
+		if (!err)
+			continue;
+		tp_addr_fmt(&ls->addr, ab, sizeof(ab));
+		if (err == -EADDRINUSE)
+			log_err("siphond", "cannot listen on %s:%s: already in use "
+				"(is another siphond running?)", proto_lc(ls->proto), ab);
+		else
+			log_err("siphond", "cannot listen on %s:%s: %s", proto_lc(ls->proto), ab,
+				strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
 int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 {
 	unsigned nw = cfg->workers ? cfg->workers : sd_workers_default();
@@ -380,9 +412,18 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 	s = mem_zalloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	err = probe_listen(cfg);
+	if (err < 0)
+		goto fail;
 	err = sd_egress_create(cfg, &s->egress);
 	if (err < 0)
 		goto fail;
+	if (cfg->tcp_max_per_source) {
+		err = tp_tcp_srclim_create(&s->srclim, cfg->tcp_max_per_source,
+					   cfg->tcp_max_conns);
+		if (err < 0)
+			goto fail;
+	}
 	err = tsx_table_create(&s->tsx, 0, 0);
 	if (err < 0)
 		goto fail;
@@ -400,6 +441,7 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 		/* the cap is the server's, shared by the workers */
 		.max_conns = cfg->tcp_max_conns,
 		.quota = &s->quota,
+		.srclim = s->srclim,
 		.idle_timeout_ms = cfg->tcp_idle_timeout * 1000u,
 		.partial_timeout_ms = cfg->tcp_partial_timeout * 1000u,
 		.handshake_timeout_ms = cfg->tls_handshake_timeout * 1000u,
@@ -451,5 +493,6 @@ void sd_server_destroy(struct sd_server *s)
 	tp_tls_ctx_free(s->tls_srv);
 	tp_tls_ctx_free(s->tls_cli);
 	tp_egress_destroy(s->egress);
+	tp_tcp_srclim_destroy(s->srclim); /* every connection is closed */
 	mem_free(s);
 }

@@ -39,6 +39,7 @@ struct sd_config {
 	unsigned workers;        /* 1..SD_WORKERS_MAX; 0: sd_workers_default() */
 	enum log_level log_level;
 	unsigned tcp_max_conns;
+	unsigned tcp_max_per_source;  /* inbound connections per IP; 0: no cap */
 	unsigned tcp_idle_timeout;    /* seconds */
 	unsigned tcp_partial_timeout; /* seconds */
 	/* [tls]: server certificate chain and key (PEM), CA file for verifying
@@ -87,8 +88,10 @@ int sd_tls_create(const struct sd_config *c, struct tp_tls_ctx **srv, struct tp_
 
 struct sd_server;
 
-/* Create the shared state (transaction table, egress policy, TLS contexts)
- * and cfg->workers workers (0: sd_workers_default()), each with its own
+/* Create the shared state (transaction table, egress policy, TLS contexts,
+ * per-source connection counts), make sure no other process holds a listen
+ * address (SO_REUSEPORT would let us share it silently: that fails with
+ * -EADDRINUSE and a log line naming the address), then cfg->workers workers (0: sd_workers_default()), each with its own
  * loop and core and its own socket on every listen address (SO_REUSEPORT;
  * worker 0 binds first, so port 0 means one port for all). On a bind or TLS
  * error the logged message names the address or file. No thread runs yet.

@@ -182,3 +182,18 @@ bool tp_addr_equal(const struct tp_addr *a, const struct tp_addr *b)
 	}
 	return false;
 }
+
+void tp_addr_ip16(const struct tp_addr *a, uint8_t ip[16])
+{
+	memset(ip, 0, 16);
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *v4 = (const void *)&a->ss;
+
+		ip[10] = ip[11] = 0xff;
+		memcpy(ip + 12, &v4->sin_addr, 4);
+	} else if (a->ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *v6 = (const void *)&a->ss;
+
+		memcpy(ip, &v6->sin6_addr, 16);
+	}
+}

@@ -33,4 +33,18 @@ uint16_t tp_addr_port(const struct tp_addr *a);
 void tp_addr_set_port(struct tp_addr *a, uint16_t port);
 bool tp_addr_equal(const struct tp_addr *a, const struct tp_addr *b);
 
+/* The IP address as 16 octets, IPv4 in its IPv4-mapped IPv6 form (for
+ * hashing and comparing addresses of either family). */
+void tp_addr_ip16(const struct tp_addr *a, uint8_t ip[16]);
+
+/* A 64-bit finaliser (MurmurHash3 fmix64) for hash tables keyed by addresses. */
+static inline uint64_t tp_hash_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= UINT64_C(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	x *= UINT64_C(0xc4ceb9fe1a85ec53);
+	return x ^ (x >> 33);
+}
+
 #endif

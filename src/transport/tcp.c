@@ -10,8 +10,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,6 +27,7 @@
 #define TCP_MAP_MIN 64u           /* id map buckets: max_conns rounded up, */
 #define TCP_MAP_MAX (1u << 16)    /* within these bounds */
 #define TCP_ID_SEQ_MASK ((UINT64_C(1) << TP_TCP_ID_SEQ_BITS) - 1)
+#define TCP_REFUSE_LOG_MS 1000    /* at most one refusal line per interval */
 
 struct tcp_listener {
 	struct tp_tcp *t;
@@ -44,8 +49,12 @@ struct tp_tcp {
 	struct tp_tcp_conn *conns;
 	unsigned nconns;
 	struct tp_tcp_conn **map; /* id -> connection, chained through hnext */
-	size_t map_mask;
+	struct tp_tcp_conn **pmap; /* peer -> outbound connections, via pnext */
+	size_t map_mask;           /* both maps have map_mask + 1 buckets */
 	uint64_t next_seq;
+	uint64_t refuse_log_at;    /* loop_now() of the last refusal line */
+	unsigned refused_quiet;    /* refusals not logged since then */
+	bool refuse_logged;
 	bool destroying; /* no DOWN events from tp_tcp_destroy() */
 };
 
@@ -123,6 +132,48 @@ static void map_remove(struct tp_tcp *t, struct tp_tcp_conn *c)
 		*pp = c->hnext;
 }
 
+/* ---- outbound connections by peer (RFC 3261 §18.1.1 reuse) ---- */
+
+static size_t peer_slot(const struct tp_tcp *t, const struct tp_addr *a)
+{
+	uint8_t ip[16];
+	uint64_t hi, lo;
+
+	tp_addr_ip16(a, ip);
+	memcpy(&hi, ip, 8);
+	memcpy(&lo, ip + 8, 8);
+	return (size_t)(tp_hash_mix64(tp_hash_mix64(hi) ^ lo ^ tp_addr_port(a)) & t->map_mask);
+}
+
+static void pmap_remove(struct tp_tcp *t, struct tp_tcp_conn *c)
+{
+	struct tp_tcp_conn **pp = &t->pmap[peer_slot(t, &c->peer)];
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->pnext;
+	if (*pp)
+		*pp = c->pnext;
+}
+
+/* At most one refusal line per TCP_REFUSE_LOG_MS per struct tp_tcp (one
+ * per worker): a flood of connections must not become a flood of logs.
+ * Returns whether to log now; *quiet gets the refusals left unlogged since
+ * the last line. */
+static bool refusal_log_ok(struct tp_tcp *t, unsigned *quiet)
+{
+	uint64_t now = loop_now(t->loop);
+
+	if (t->refuse_logged && now - t->refuse_log_at < TCP_REFUSE_LOG_MS) {
+		t->refused_quiet++;
+		return false;
+	}
+	*quiet = t->refused_quiet;
+	t->refused_quiet = 0;
+	t->refuse_log_at = now;
+	t->refuse_logged = true;
+	return true;
+}
+
 /* One line per refused destination (the caller drops what it wanted to send). */
 static void log_denied(const char *what, const struct tp_addr *a)
 {
@@ -153,8 +204,12 @@ static void conn_close(struct tp_tcp_conn *c, int err, const char *why)
 		c->next->prev = c->prev;
 	t->nconns--;
 	map_remove(t, c);
+	if (c->outbound)
+		pmap_remove(t, c);
 	if (c->quota_held)
 		atomic_fetch_sub(&t->cfg.quota->used, 1);
+	if (c->src_held)
+		tp_tcp_srclim_put(t->cfg.srclim, &c->peer);
 	c->failed = true; /* no more sends from the DOWN callback */
 	if (t->ev_cb && !t->destroying)
 		t->ev_cb(c, TP_TCP_DOWN, err, t->ev_arg);
@@ -167,6 +222,7 @@ static void conn_close(struct tp_tcp_conn *c, int err, const char *why)
 	loop_timer_cancel(t->loop, &c->setup);
 	mem_free(c->in);
 	mem_free(c->out);
+	mem_free(c->name);
 	mem_free(c);
 }
 
@@ -601,6 +657,15 @@ static bool quota_take(struct tp_tcp_quota *q, bool check)
 	return true;
 }
 
+/* "; 12 more refused" for a rate-limited refusal line. */
+static const char *quiet_note(unsigned quiet, char *buf, size_t cap)
+{
+	if (!quiet)
+		return "";
+	snprintf(buf, cap, "; %u more refused since the last report", quiet);
+	return buf;
+}
+
 static void on_retry(void *arg)
 {
 	struct tcp_listener *ls = arg;
@@ -617,8 +682,9 @@ static void on_accept(int fd, unsigned events, void *arg)
 	for (int i = 0; i < TCP_ACCEPT_BATCH; i++) {
 		struct tp_tcp_conn *c;
 		struct tp_addr peer;
-		char pb[64];
-		int cfd;
+		char pb[64], qb[64];
+		unsigned quiet = 0;
+		int cfd, err;
 
 		memset(&peer, 0, sizeof(peer));
 		peer.len = sizeof(peer.ss);
@@ -642,14 +708,31 @@ static void on_accept(int fd, unsigned events, void *arg)
 			return;
 		}
 		if (t->nconns >= t->cfg.max_conns) {
-			log_warn("tcp", "connection from %s refused: %u connections open (max)",
-				 tp_addr_fmt(&peer, pb, sizeof(pb)), t->nconns);
+			if (refusal_log_ok(t, &quiet))
+				log_warn("tcp", "connection from %s refused: %u connections open "
+					 "(max)%s", tp_addr_fmt(&peer, pb, sizeof(pb)), t->nconns,
+					 quiet_note(quiet, qb, sizeof(qb)));
+			close(cfd);
+			continue;
+		}
+		/* one source must not take every slot (tcp_max_per_source) */
+		if (t->cfg.srclim && (err = tp_tcp_srclim_take(t->cfg.srclim, &peer)) < 0) {
+			if (refusal_log_ok(t, &quiet))
+				log_warn("tcp", "connection from %s refused: %s%s",
+					 tp_addr_fmt(&peer, pb, sizeof(pb)),
+					 err == -EUSERS ? "too many connections from that address "
+							  "(tcp_max_per_source)" : "out of memory",
+					 quiet_note(quiet, qb, sizeof(qb)));
 			close(cfd);
 			continue;
 		}
 		if (t->cfg.quota && !quota_take(t->cfg.quota, true)) {
-			log_warn("tcp", "connection from %s refused: %u connections open (max)",
-				 tp_addr_fmt(&peer, pb, sizeof(pb)), t->cfg.quota->max);
+			if (t->cfg.srclim)
+				tp_tcp_srclim_put(t->cfg.srclim, &peer);
+			if (refusal_log_ok(t, &quiet))
+				log_warn("tcp", "connection from %s refused: %u connections open "
+					 "(max)%s", tp_addr_fmt(&peer, pb, sizeof(pb)),
+					 t->cfg.quota->max, quiet_note(quiet, qb, sizeof(qb)));
 			close(cfd);
 			continue;
 		}
@@ -658,12 +741,15 @@ static void on_accept(int fd, unsigned events, void *arg)
 			     &c) < 0) {
 			if (t->cfg.quota)
 				atomic_fetch_sub(&t->cfg.quota->used, 1);
+			if (t->cfg.srclim)
+				tp_tcp_srclim_put(t->cfg.srclim, &peer);
 			log_warn("tcp", "cannot set up a connection from %s: refused",
 				 tp_addr_fmt(&peer, pb, sizeof(pb)));
 			close(cfd);
 			continue;
 		}
 		c->quota_held = t->cfg.quota != NULL;
+		c->src_held = t->cfg.srclim != NULL;
 		if (c->state == TCP_UP && t->ev_cb)
 			t->ev_cb(c, TP_TCP_UP, 0, t->ev_arg);
 	}
@@ -673,7 +759,7 @@ int tp_tcp_connect(struct tp_tcp *t, const struct tp_addr *peer, struct tp_tls_c
 		   const char *name, struct tp_tcp_conn **out)
 {
 	struct tp_tcp_conn *c;
-	char hb[64];
+	char hb[64], *copy = NULL;
 	int fd, err;
 
 	if (cli && tp_tls_ctx_is_server(cli))
@@ -684,13 +770,20 @@ int tp_tcp_connect(struct tp_tcp *t, const struct tp_addr *peer, struct tp_tls_c
 	}
 	if (cli && !name)
 		name = tp_addr_host_fmt(peer, hb, sizeof(hb));
+	/* the identity this connection is verified for (RFC 5923 §5) */
+	if (cli && !(copy = mem_strndup(name, strlen(name))))
+		return -ENOMEM;
 	fd = socket(peer->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		err = -errno;
+		mem_free(copy);
+		return err;
+	}
 	if (connect(fd, (const struct sockaddr *)&peer->ss, peer->len) < 0 &&
 	    errno != EINPROGRESS) {
 		err = -errno;
 		close(fd);
+		mem_free(copy);
 		return err;
 	}
 	/* even a connect() that completed at once is finished from the loop, so
@@ -703,12 +796,60 @@ int tp_tcp_connect(struct tp_tcp *t, const struct tp_addr *peer, struct tp_tls_c
 		if (t->cfg.quota)
 			atomic_fetch_sub(&t->cfg.quota->used, 1);
 		close(fd);
+		mem_free(copy);
 		return err;
 	}
 	c->quota_held = t->cfg.quota != NULL;
+	c->outbound = true;
+	c->cli = cli;
+	c->name = copy;
+	c->pnext = t->pmap[peer_slot(t, peer)];
+	t->pmap[peer_slot(t, peer)] = c;
 	if (out)
 		*out = c;
 	return 0;
+}
+
+int tp_tcp_get(struct tp_tcp *t, const struct tp_addr *peer, struct tp_tls_ctx *cli,
+	       const char *name, struct tp_tcp_conn **out)
+{
+	struct tp_tcp_conn *c;
+	char hb[64];
+
+	if (cli && !name)
+		name = tp_addr_host_fmt(peer, hb, sizeof(hb));
+	for (c = t->pmap[peer_slot(t, peer)]; c; c = c->pnext) {
+		/* closing or failed: it will not carry another request */
+		if (c->failed || c->closing || c->cli != cli || !tp_addr_equal(&c->peer, peer))
+			continue;
+		/* RFC 5923 §5: a TLS connection only for the name it verified */
+		if (cli && strcasecmp(c->name, name) != 0)
+			continue;
+		if (out)
+			*out = c;
+		return 0;
+	}
+	return tp_tcp_connect(t, peer, cli, name, out);
+}
+
+int tp_tcp_probe(const struct tp_addr *addr)
+{
+	int one = 1, fd, err = 0;
+
+	if (!tp_addr_port(addr))
+		return 0; /* a port of our own: nobody to share it with */
+	fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* SO_REUSEADDR like our listeners (a TIME_WAIT leftover is no owner);
+	 * without SO_REUSEPORT the bind fails while anyone listens there */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (addr->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0)
+		err = -errno;
+	close(fd);
+	return err;
 }
 
 int tp_tcp_create(struct tp_tcp **out, struct loop *l, const struct tp_tcp_cfg *cfg,
@@ -740,7 +881,9 @@ int tp_tcp_create(struct tp_tcp **out, struct loop *l, const struct tp_tcp_cfg *
 	while (buckets < t->cfg.max_conns && buckets < TCP_MAP_MAX)
 		buckets *= 2;
 	t->map = mem_zalloc(buckets * sizeof(*t->map));
-	if (!t->map) {
+	t->pmap = t->map ? mem_zalloc(buckets * sizeof(*t->pmap)) : NULL;
+	if (!t->pmap) {
+		mem_free(t->map);
 		mem_free(t);
 		return -ENOMEM;
 	}
@@ -766,6 +909,7 @@ void tp_tcp_destroy(struct tp_tcp *t)
 		mem_free(ls);
 	}
 	mem_free(t->map);
+	mem_free(t->pmap);
 	mem_free(t);
 }
 

@@ -23,6 +23,7 @@
 #define TP_TCP_PARTIAL_MS_DEFAULT 10000
 #define TP_TCP_MAX_MSG_DEFAULT 65536
 #define TP_TCP_HANDSHAKE_MS_DEFAULT 10000
+#define TP_TCP_MAX_PER_SOURCE_DEFAULT 32
 
 /* Connection ids: the owner's tag (e.g. a worker index) in the top bits, a
  * per-struct tp_tcp sequence number below (never reused, 0 is no id). */
@@ -41,6 +42,26 @@ struct tp_tcp_quota {
 	unsigned max;
 };
 
+/* Per-source connection counts shared by several struct tp_tcp: a hash of
+ * source IP address (port ignored) -> inbound connections held, split into
+ * lock stripes so that accepts on different workers rarely meet. Locked
+ * only on accept and close, never per message. */
+struct tp_tcp_srclim;
+
+/* max: connections one IP address may hold (> 0); sources: expected
+ * distinct sources (sizes the hash; 0: a small default). Returns 0,
+ * -EINVAL or -ENOMEM. */
+int tp_tcp_srclim_create(struct tp_tcp_srclim **out, unsigned max, unsigned sources);
+/* Every unit must have been put back (connections closed) first. */
+void tp_tcp_srclim_destroy(struct tp_tcp_srclim *s);
+/* Any thread: take a unit for a's IP address. Returns 0, -EUSERS (it
+ * already holds max) or -ENOMEM. */
+int tp_tcp_srclim_take(struct tp_tcp_srclim *s, const struct tp_addr *a);
+/* Any thread: give back a unit taken for a's IP address. */
+void tp_tcp_srclim_put(struct tp_tcp_srclim *s, const struct tp_addr *a);
+/* Units a's IP address holds now (a snapshot, for tests and statistics). */
+unsigned tp_tcp_srclim_count(struct tp_tcp_srclim *s, const struct tp_addr *a);
+
 struct tp_tcp_cfg {
 	unsigned max_conns;          /* 0: TP_TCP_MAX_CONNS_DEFAULT */
 	unsigned idle_timeout_ms;    /* close after this long without input; 0: default */
@@ -49,6 +70,9 @@ struct tp_tcp_cfg {
 	unsigned handshake_timeout_ms; /* connect + TLS handshake; 0: default */
 	unsigned id_tag;             /* top bits of connection ids, < 256 */
 	struct tp_tcp_quota *quota;  /* shared cap on top of max_conns; NULL: none */
+	/* shared per-source cap on accepted connections (kept by the caller
+	 * until tp_tcp_destroy()); NULL: none */
+	struct tp_tcp_srclim *srclim;
 	bool reuseport;              /* SO_REUSEPORT on listeners (one per worker) */
 	/* Destinations we may send to (kept by the caller; NULL: any): a
 	 * connect to a denied peer fails with -EACCES, and so does a send on an
@@ -107,6 +131,24 @@ int tp_tcp_listen_tls(struct tp_tcp *t, const struct tp_addr *addr, struct tp_tl
  * immediate socket/connect failure. */
 int tp_tcp_connect(struct tp_tcp *t, const struct tp_addr *peer, struct tp_tls_ctx *cli,
 		   const char *name, struct tp_tcp_conn **out);
+
+/* RFC 3261 §18.1.1 (connections may be reused) and RFC 5923 §5 (a TLS
+ * connection only for the identity it was verified for): the open
+ * connection (up, connecting or handshaking, not closing) that this t
+ * opened to peer with the same kind: plain TCP when cli is NULL, else TLS
+ * with the same client context and the same name (compared ignoring case;
+ * NULL means the peer's IP address, as for tp_tcp_connect()). Without one,
+ * a new connection as tp_tcp_connect() opens it. Accepted connections are
+ * not reused: a peer's source address is not its listening address. Same
+ * return values as tp_tcp_connect(). */
+int tp_tcp_get(struct tp_tcp *t, const struct tp_addr *peer, struct tp_tls_ctx *cli,
+	       const char *name, struct tp_tcp_conn **out);
+
+/* Refuse to share a listen address with another process: bind a socket to
+ * addr with SO_REUSEADDR but without SO_REUSEPORT and close it again. Returns
+ * 0, -EADDRINUSE (someone listens there, even with SO_REUSEPORT) or the
+ * negated errno of socket/bind. Port 0 needs no probe (returns 0). */
+int tp_tcp_probe(const struct tp_addr *addr);
 
 /* Close after what is queued has been written (with a TLS close_notify). */
 void tp_tcp_conn_close(struct tp_tcp_conn *c);

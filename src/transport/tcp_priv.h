@@ -20,11 +20,14 @@ struct tp_tcp_conn {
 	struct tp_tcp *t;
 	struct tp_tcp_conn *prev, *next;
 	struct tp_tcp_conn *hnext; /* id map chain */
+	struct tp_tcp_conn *pnext; /* peer map chain (outbound only) */
 	uint64_t id;
 	int fd;
 	enum tcp_state state;
 	struct tp_addr peer, local;
 	struct ssl_st *ssl;     /* NULL for plain TCP */
+	struct tp_tls_ctx *cli; /* outbound TLS: the client context */
+	char *name;             /* outbound TLS: the name verified (owned) */
 	void *user;
 	char *in;
 	size_t in_len, in_cap;
@@ -36,6 +39,8 @@ struct tp_tcp_conn {
 	bool closing;    /* write what is queued, then close */
 	bool failed;     /* close as soon as the current callback returns */
 	bool quota_held; /* holds a unit of t->cfg.quota */
+	bool src_held;   /* holds a unit of t->cfg.srclim for its peer */
+	bool outbound;   /* opened by us: in the peer map, reusable */
 	bool denied;     /* the peer is outside the egress policy: never write */
 	/* TLS: which readiness the last SSL call is waiting for */
 	bool hs_want_write;  /* handshake */

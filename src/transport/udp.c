@@ -104,6 +104,25 @@ fail:
 	return err;
 }
 
+int tp_udp_probe(const struct tp_addr *addr)
+{
+	int one = 1, fd, err = 0;
+
+	if (!tp_addr_port(addr))
+		return 0; /* a port of our own: nobody to share it with */
+	fd = socket(addr->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* neither SO_REUSEADDR nor SO_REUSEPORT: any socket on the address,
+	 * another siphond's included, makes this bind fail */
+	if (addr->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 void tp_udp_destroy(struct tp_udp *u)
 {
 	if (!u)

@@ -25,6 +25,12 @@ int tp_udp_create(struct tp_udp **out, struct loop *l, const struct tp_addr *add
 		  tp_udp_recv_cb cb, void *arg);
 void tp_udp_destroy(struct tp_udp *u);
 
+/* Whether addr is free for us alone: bind a socket to it without
+ * SO_REUSEADDR and SO_REUSEPORT (with which a second process would silently
+ * share the port) and close it. Returns 0, -EADDRINUSE or the negated errno
+ * of socket/bind. Port 0 needs no probe (returns 0). */
+int tp_udp_probe(const struct tp_addr *addr);
+
 /* The bound address (with the real port). */
 const struct tp_addr *tp_udp_local(const struct tp_udp *u);
 

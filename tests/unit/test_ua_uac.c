@@ -219,7 +219,8 @@ static void on_tcp_accept(int fd, unsigned events, void *arg)
 	assert_int_equal(loop_fd_add(t->l, c, LOOP_READ, on_tcp_data, t), 0);
 }
 
-static void tcp_peer_open(struct tcp_peer *t, struct loop *l, uint16_t port)
+/* Listen on TCP at port (the UDP peer's); false if that TCP port is taken. */
+static bool tcp_peer_open(struct tcp_peer *t, struct loop *l, uint16_t port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -229,9 +230,14 @@ static void tcp_peer_open(struct tcp_peer *t, struct loop *l, uint16_t port)
 	t->cfd = -1;
 	t->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	assert_true(t->lfd >= 0);
-	assert_int_equal(bind(t->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	if (bind(t->lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(t->lfd);
+		t->lfd = -1;
+		return false;
+	}
 	assert_int_equal(listen(t->lfd, 4), 0);
 	assert_int_equal(loop_fd_add(l, t->lfd, LOOP_READ, on_tcp_accept, t), 0);
+	return true;
 }
 
 static void tcp_peer_close(struct tcp_peer *t)
@@ -272,8 +278,14 @@ static void run_sized(unsigned protos, size_t pad, const char *uri_param, struct
 	memcpy(extra + 7 + pad, "\r\n", 2);
 	s.extra = str_make(extra, pad + 9);
 	assert_int_equal(ua_uac_create(&u, &cfg), 0);
-	peer_open(p, ua_uac_loop(u));
-	tcp_peer_open(t, ua_uac_loop(u), p->port);
+	/* the UDP peer's ephemeral port may be taken for TCP: try another */
+	for (int tries = 0;; tries++) {
+		peer_open(p, ua_uac_loop(u));
+		if (tcp_peer_open(t, ua_uac_loop(u), p->port))
+			break;
+		peer_close(p, ua_uac_loop(u));
+		assert_true(tries < 50);
+	}
 	snprintf(uri, sizeof(uri), "sip:127.0.0.1:%u%s", p->port, uri_param);
 	s.uri = uri;
 	assert_int_equal(ua_uac_send(u, &s, on_sized, z), 0);
