@@ -14,6 +14,7 @@ struct sd_core;
 
 struct loop;
 struct tsx_table;
+struct tsx_timers;
 
 struct sd_core_cfg {
 	const char *server_name; /* Server header value; NULL for "Siphon/<version>" */
@@ -27,6 +28,7 @@ struct sd_core_cfg {
 	int (*send_udp)(void *ctx, const struct tp_addr *local, const struct tp_addr *dst,
 			const void *buf, size_t len);
 	void *send_ctx;
+	const struct tsx_timers *timers; /* T1, T2, T4, D; NULL: RFC 3261 defaults */
 };
 
 /* One received input: a whole datagram (UDP) or the unconsumed front of a

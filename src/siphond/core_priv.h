@@ -8,10 +8,11 @@
 #include "tsx/table.h"
 #include "tsx/tsx.h"
 
-/* What a server transaction needs to send outside sd_core_input(). */
+/* What a server transaction needs to send outside sd_core_input(); it lives
+ * in the transaction's own allocation (tsx_env.user_size). */
 struct sd_stx {
 	struct sd_core *core;
-	struct tsx *tsx; /* not a reference: the stx dies in on_terminated */
+	struct tsx *tsx; /* its transaction (no reference: they die together) */
 	enum tp_proto proto;
 	struct tp_addr local, dst;
 	struct sd_stx *next, *prev; /* the core's live transactions */

@@ -6,7 +6,6 @@
 
 #include "base/log.h"
 #include "base/loop.h"
-#include "base/mem.h"
 
 #include <errno.h>
 #include <string.h>
@@ -98,7 +97,6 @@ static void env_on_terminated(void *ctx, struct tsx *t)
 	(void)ctx;
 	x->prev->next = x->next;
 	x->next->prev = x->prev;
-	mem_free(x);
 }
 
 void sd_tsx_init(struct sd_core *c, const struct sd_core_cfg *cfg)
@@ -112,6 +110,8 @@ void sd_tsx_init(struct sd_core *c, const struct sd_core_cfg *cfg)
 	c->send_ctx = cfg->send_ctx;
 	c->env = (struct tsx_env){
 		.ctx = c,
+		.user_size = sizeof(struct sd_stx), /* lives inside the transaction */
+		.timers = cfg->timers,
 		.now_ms = env_now,
 		.timer_start = env_timer_start,
 		.timer_stop = env_timer_stop,
@@ -161,18 +161,14 @@ int sd_tsx_request(struct sd_core *c, const struct sip_msg *m, const struct sd_i
 	}
 	if (m->method_id == SIP_METHOD_ACK)
 		return 0;
-	x = mem_zalloc(sizeof(*x));
-	if (!x)
+	rc = tsx_server_create(&t, &c->env, m, in->proto != TP_UDP, trying, NULL);
+	if (rc < 0)
 		return 0; /* answer statelessly */
+	x = tsx_user(t);
 	x->core = c;
 	x->proto = in->proto;
 	x->local = in->local;
 	x->dst = *dst;
-	rc = tsx_server_create(&t, &c->env, m, in->proto != TP_UDP, trying, x);
-	if (rc < 0) {
-		mem_free(x);
-		return 0;
-	}
 	x->tsx = t;
 	x->next = &c->live;
 	x->prev = c->live.prev;

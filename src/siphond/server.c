@@ -26,6 +26,7 @@ void sd_config_init(struct sd_config *c)
 	c->tcp_partial_timeout = TP_TCP_PARTIAL_MS_DEFAULT / 1000;
 	c->tls_verify_peer = true;
 	c->tls_handshake_timeout = SD_TLS_HANDSHAKE_TIMEOUT_DEFAULT;
+	c->timers = tsx_timers_default;
 }
 
 void sd_config_clear(struct sd_config *c)
@@ -192,6 +193,17 @@ static int set_uint(unsigned *dst, const char *value, unsigned min, unsigned max
 	return 0;
 }
 
+static int set_u32(uint32_t *dst, const char *value, unsigned min, unsigned max, const char *msg,
+		   const char **why)
+{
+	unsigned v;
+	int rc = set_uint(&v, value, min, max, msg, why);
+
+	if (rc == 0)
+		*dst = v;
+	return rc;
+}
+
 int sd_config_set(struct sd_config *c, const char *section, const char *key, const char *value,
 		  const char **why)
 {
@@ -240,6 +252,19 @@ int sd_config_set(struct sd_config *c, const char *section, const char *key, con
 		if (strcmp(key, "handshake_timeout") == 0)
 			return set_uint(&c->tls_handshake_timeout, value, 1, 3600,
 					"expected seconds from 1 to 3600", why);
+		*why = "unknown key";
+		return -EINVAL;
+	}
+	if (strcmp(section, "transactions") == 0) {
+		/* RFC 3261 §17.1.1.1 and Table 4; the other timers derive from these */
+		if (strcmp(key, "t1") == 0)
+			return set_u32(&c->timers.t1, value, 10, 60000, "expected milliseconds from 10 to 60000", why);
+		if (strcmp(key, "t2") == 0)
+			return set_u32(&c->timers.t2, value, 10, 600000, "expected milliseconds from 10 to 600000", why);
+		if (strcmp(key, "t4") == 0)
+			return set_u32(&c->timers.t4, value, 10, 600000, "expected milliseconds from 10 to 600000", why);
+		if (strcmp(key, "timer_d") == 0)
+			return set_u32(&c->timers.td, value, 0, 600000, "expected milliseconds from 0 to 600000", why);
 		*why = "unknown key";
 		return -EINVAL;
 	}
@@ -326,6 +351,7 @@ int sd_tls_create(const struct sd_config *c, struct tp_tls_ctx **srv, struct tp_
 
 struct sd_server {
 	struct sd_shared sh;        /* what the workers read */
+	struct tsx_timers timers;
 	struct tp_egress *egress;
 	struct tp_tcp_quota quota;  /* tcp_max_connections, over all workers */
 	struct tp_tcp_srclim *srclim; /* tcp_max_per_source, over all workers */
@@ -437,6 +463,8 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 	s->sh.tsx = s->tsx;
 	s->sh.tls_srv = s->tls_srv;
 	s->sh.server_name = cfg->server_name;
+	s->timers = cfg->timers;
+	s->sh.timers = &s->timers;
 	s->sh.tcp = (struct tp_tcp_cfg){
 		/* the cap is the server's, shared by the workers */
 		.max_conns = cfg->tcp_max_conns,

@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "base/loop.h"
 #include "transport/addr.h"
+#include "tsx/timers.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,6 +54,8 @@ struct sd_config {
 	 * rule, any unicast destination is allowed (tp_egress_set_default) */
 	struct sd_egress_rule egress[SD_EGRESS_MAX];
 	unsigned negress;
+	/* [transactions]: RFC 3261 timers T1, T2, T4 and Timer D, milliseconds */
+	struct tsx_timers timers;
 };
 
 /* One worker per online CPU, within 1..SD_WORKERS_MAX. */

@@ -234,7 +234,7 @@ int sd_worker_create(struct sd_worker **out, const struct sd_shared *sh, unsigne
 		     const struct sd_listen *ls, unsigned n, struct sd_listen *bound)
 {
 	struct sd_core_cfg ccfg = { .server_name = sh->server_name, .tsx = sh->tsx,
-				    .send_udp = send_udp };
+				    .send_udp = send_udp, .timers = sh->timers };
 	struct tp_tcp_cfg tcfg = sh->tcp;
 	struct sd_worker *w;
 	int err;

@@ -24,6 +24,7 @@ struct sd_shared {
 	struct tsx_table *tsx;
 	struct tp_tls_ctx *tls_srv;
 	const char *server_name;
+	const struct tsx_timers *timers;
 	struct tp_tcp_cfg tcp; /* id_tag is set per worker; quota, srclim shared */
 };
 

@@ -18,7 +18,9 @@ int tsx_alloc(struct tsx **out, const struct tsx_env *env, enum tsx_kind kind,
 	      const struct tsx_key *key, size_t extra, bool reliable, void *user)
 {
 	size_t ksize = tsx_key_size(key);
-	struct tsx *t = mem_zalloc(sizeof(*t) + ksize + extra);
+	/* the environment's per-transaction area first, kept aligned */
+	size_t usize = (env->user_size + 15) & ~(size_t)15;
+	struct tsx *t = mem_zalloc(sizeof(*t) + usize + ksize + extra);
 
 	if (!t)
 		return -ENOMEM;
@@ -32,11 +34,11 @@ int tsx_alloc(struct tsx **out, const struct tsx_env *env, enum tsx_kind kind,
 	t->reliable = reliable;
 	t->env = env;
 	t->tm = env->timers ? env->timers : &tsx_timers_default;
-	t->user = user;
+	t->user = usize ? (void *)t->tail : user;
 	t->retx.tsx = t;
 	t->end.tsx = t;
-	tsx_key_copy(&t->key, key, t->tail);
-	t->msg = t->tail + ksize;
+	tsx_key_copy(&t->key, key, t->tail + usize);
+	t->msg = t->tail + usize + ksize;
 	t->msg_cap = extra;
 	*out = t;
 	return 0;

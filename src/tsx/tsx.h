@@ -65,6 +65,11 @@ struct tsx_timer {
 
 struct tsx_env {
 	void *ctx; /* passed to every function below */
+	/* When non-zero, every transaction carries a zeroed area of this many
+	 * bytes (16-byte aligned) in its own allocation, and tsx_user() returns
+	 * it (the user argument of the create functions is then ignored): no
+	 * second allocation for the TU's per-transaction state. */
+	size_t user_size;
 	const struct tsx_timers *timers; /* NULL: tsx_timers_default */
 
 	uint64_t (*now_ms)(void *ctx);

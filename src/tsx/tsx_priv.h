@@ -43,7 +43,7 @@ struct tsx {
 	/* server INVITE, 2543 key: To tag of the final sent, slice into msg */
 	struct str resp_to_tag;
 
-	char tail[];
+	_Alignas(16) char tail[]; /* user area, key, message */
 };
 
 /* Allocate a transaction with extra tail bytes, key copied. */

@@ -203,6 +203,29 @@ def run_tls(t, bin_dir):
         certs.remove()
 
 
+def test_configured_t1_and_timer_h(bin_dir):
+    """[transactions] t1 = 50: Timer G runs at 50, 100, 200, ... ms and Timer
+    H (64*T1 = 3.2 s) ends the transaction when no ACK comes (§17.2.1)."""
+    srv = st.Siphond(bin_dir, config="[transactions]\nt1 = 50\n")
+    srv.start()
+    try:
+        branch = "z9hG4bK-h-%d" % srv.port
+        with st.udp_socket() as s:
+            sp = st.udp_source_port(s)
+            t0 = time.monotonic()
+            s.sendto(invite(srv, sp, branch), ("127.0.0.1", srv.port))
+            got = recv_all(s, t0 + 3.6)
+        offsets = [t - t0 for t, _ in got]
+        # 0, 50, 150, 350, 750, 1550, 3150 ms, then Timer H at 3200 ms
+        assert len(got) == 7, "expected 7 copies, got %d at %s" % (
+            len(got), ["%.3f" % o for o in offsets])
+        for o, want in zip(offsets, (0, .05, .15, .35, .75, 1.55, 3.15)):
+            assert abs(o - want) < 0.12, "copy at %.3f s, expected %.3f s" % (o, want)
+        assert srv.wait_log("(Timer H)", 2), "Timer H not logged:\n" + srv.stderr_text()[-1500:]
+    finally:
+        srv.stop()
+
+
 def main():
     args = st.setup()
     t = st.Runner()
@@ -212,6 +235,8 @@ def main():
         t.run("Timer G retransmits the 501 until the ACK", test_timer_g_until_ack, srv)
         t.run("retransmitted request absorbed", test_retransmission_absorbed, srv)
         t.run("TCP: no retransmission, ACK absorbed", test_stream_no_retransmit, srv)
+        t.run("[transactions] t1 = 50: Timer G schedule and Timer H", test_configured_t1_and_timer_h,
+              args.bin_dir)
         t.check("siphond alive", srv.alive())
     finally:
         t.run("SIGTERM -> exit 0, no sanitizer report", srv.stop)
