@@ -467,8 +467,11 @@ int sip_msg_parse(struct sip_msg *m, const char *buf, size_t len, unsigned flags
 			fail(m, 400, "Missing Content-Length", NULL);
 			return -EBADMSG;
 		}
-		if ((size_t)m->content_length > avail)
+		if ((size_t)m->content_length > avail) {
+			/* the whole length is known: tell the caller how much to wait for */
+			m->len = (size_t)(head_end - buf) + (size_t)m->content_length;
 			return -EAGAIN;
+		}
 	} else if (lost) {
 		m->len = len;
 		m->body = str_make(head_end, avail);

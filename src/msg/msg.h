@@ -130,7 +130,9 @@ struct sip_msg {
 /* Parse buf[0..len). Returns 0 on success, -EAGAIN when a stream needs more
  * bytes, or -EBADMSG when the message is malformed: m->err says why, and the
  * header index is filled as far as it got so that a 400 can be built.
- * On streams, leading CRLFs are skipped (m->buf points past them) and after
+ * On streams, leading CRLFs are skipped (m->buf points past them); -EAGAIN
+ * with m->len > 0 means the header section is complete and the message is
+ * m->len bytes from m->buf (wait for them); after
  * -EBADMSG m->len == 0 means framing is lost (close the connection), while
  * m->len > 0 means the bad message can be skipped. More than
  * SIP_MSG_MAX_HDRS headers is reported as "Too Many Headers". */

@@ -239,12 +239,14 @@ ssize_t sd_core_input(struct sd_core *c, const struct sd_in *in, struct sd_out *
 	int rc;
 
 	out->len = 0;
+	out->need = 0;
 	out->close_after = false;
 	out->dst = in->src;
 	c->cur_out = out;
 	rc = sip_msg_parse(m, in->buf, in->len, stream ? SIP_PARSE_STREAM : SIP_PARSE_DATAGRAM);
 	if (rc == -EAGAIN) {
 		c->cur_out = NULL;
+		out->need = m->len ? (size_t)(m->buf - in->buf) + m->len : 0;
 		return 0;
 	}
 	skipped = (size_t)(m->buf - in->buf);

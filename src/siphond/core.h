@@ -50,6 +50,8 @@ struct sd_out {
 	struct tp_addr dst;  /* for UDP: RFC 3261 §18.2.2 / RFC 3581 destination;
 				for streams: the peer (send on the same connection) */
 	bool close_after;    /* stream framing is lost: send then close (RFC 3261 §18.3) */
+	size_t need;         /* sd_core_input() returned 0: the stream message's total
+				length when already known (header section complete) */
 };
 
 int sd_core_create(struct sd_core **out, const struct sd_core_cfg *cfg);

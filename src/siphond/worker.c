@@ -79,6 +79,8 @@ static ssize_t on_stream(struct tp_tcp_conn *c, const char *buf, size_t len, voi
 	ssize_t r;
 
 	r = sd_core_input(w->core, &in, &out);
+	if (r == 0 && out.need)
+		tp_tcp_conn_set_need(c, out.need);
 	/* RFC 3261 §18.2.2: a response over a stream goes back on the same
 	 * connection (egress checked in tp_tcp_send) */
 	if (out.len && tp_tcp_send(c, out.buf, out.len) < 0)

@@ -83,6 +83,11 @@ void tp_tcp_conn_set_user(struct tp_tcp_conn *c, void *user)
 	c->user = user;
 }
 
+void tp_tcp_conn_set_need(struct tp_tcp_conn *c, size_t len)
+{
+	c->need = len;
+}
+
 void *tp_tcp_conn_user(const struct tp_tcp_conn *c)
 {
 	return c->user;
@@ -418,6 +423,17 @@ static void process(struct tp_tcp_conn *c)
 			progressed = true;
 			continue;
 		}
+		/* RFC 3261 §18.3 framing, incrementally: nothing to parse until
+		 * the header section has ended, then until the body is in */
+		if (c->need > n)
+			break;
+		if (c->need == 0) {
+			size_t from = c->scanned > 3 ? c->scanned - 3 : 0;
+			if (!memmem(p + from, n - from, "\r\n\r\n", 4)) {
+				c->scanned = n;
+				break;
+			}
+		}
 		r = t->cb(c, p, n, t->arg);
 		if (r < 0) {
 			c->closing = true;
@@ -426,6 +442,7 @@ static void process(struct tp_tcp_conn *c)
 		if (r == 0)
 			break;
 		off += (size_t)r > n ? n : (size_t)r;
+		c->scanned = c->need = 0;
 		progressed = true;
 	}
 	if (off) {

@@ -165,6 +165,11 @@ enum tp_proto tp_tcp_conn_proto(const struct tp_tcp_conn *c); /* TP_TCP or TP_TL
 bool tp_tcp_conn_is_up(const struct tp_tcp_conn *c);
 /* Opaque user pointer, NULL until set. */
 void tp_tcp_conn_set_user(struct tp_tcp_conn *c, void *user);
+/* From a receive callback returning 0: the message at the front is len
+ * bytes in all, so the callback is not called again before that many have
+ * arrived. Without it, the transport waits for the end of the header
+ * section (CRLFCRLF) and then calls the callback on every read. */
+void tp_tcp_conn_set_need(struct tp_tcp_conn *c, size_t len);
 void *tp_tcp_conn_user(const struct tp_tcp_conn *c);
 unsigned tp_tcp_conn_count(const struct tp_tcp *t);
 

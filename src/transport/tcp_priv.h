@@ -31,6 +31,10 @@ struct tp_tcp_conn {
 	void *user;
 	char *in;
 	size_t in_len, in_cap;
+	/* framing gate, so that a message trickling in is not re-parsed per
+	 * read: bytes of the message at the front already searched for the end
+	 * of its header section, and its total length once the callback knew */
+	size_t scanned, need;
 	char *out;
 	size_t out_off, out_len, out_cap;
 	struct loop_timer idle, partial, setup;
