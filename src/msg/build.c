@@ -105,7 +105,8 @@ static void put_to(struct out *o, const struct sip_msg *m, const struct sip_hdr 
 {
 	const char *vend = h->value.s + h->value.len;
 
-	if (code <= 100 || opt->to_tag.len == 0 || m->to.has_tag) {
+	/* a To that did not parse may hold a tag we cannot see: add none */
+	if (code <= 100 || opt->to_tag.len == 0 || m->to.has_tag || m->to.raw.len == 0) {
 		put_str(o, h->line);
 		return;
 	}

@@ -63,7 +63,8 @@ int sip_fwd_add_via(struct sip_edit *e, struct str via_line);
  * Returns 0, or -ENOENT when there is no Route. */
 int sip_fwd_drop_top_route(struct sip_edit *e);
 /* §16.6 step 3: decrement Max-Forwards, or add "Max-Forwards: 70" when
- * absent. scratch (4 bytes) must live until apply. -ERANGE if it is 0. */
+ * absent. scratch (4 bytes) must live until apply. -ERANGE if it is 0,
+ * -EINVAL if the header is there but did not parse. */
 int sip_fwd_dec_max_forwards(struct sip_edit *e, char scratch[4]);
 /* §16.6 step 4: insert a Record-Route line (with CRLF) above any existing ones. */
 int sip_fwd_add_record_route(struct sip_edit *e, struct str rr_line);

@@ -21,9 +21,12 @@ int sip_edit_splice(struct sip_edit *e, const char *at, size_t del, struct str i
 	if (e->n >= SIP_EDIT_MAX)
 		return -ENOSPC;
 	off = (size_t)(at - m->buf);
-	/* keep ops sorted by offset; equal offsets keep insertion order */
+	/* keep ops sorted by offset; at one offset, insertions go before a
+	 * deletion (a line added where a dropped one starts), otherwise in the
+	 * order they were recorded */
 	unsigned i = e->n;
-	while (i > 0 && e->ops[i - 1].off > off) {
+	while (i > 0 && (e->ops[i - 1].off > off ||
+			 (e->ops[i - 1].off == off && del == 0 && e->ops[i - 1].del > 0))) {
 		e->ops[i] = e->ops[i - 1];
 		i--;
 	}
@@ -112,8 +115,10 @@ int sip_fwd_dec_max_forwards(struct sip_edit *e, char scratch[4])
 	int32_t mf = m->max_forwards;
 	size_t n = 0;
 
-	if (!h || mf < 0)
+	if (!h)
 		return sip_edit_splice(e, first_header(m), 0, STR_LIT("Max-Forwards: 70\r\n"));
+	if (mf < 0)
+		return -EINVAL; /* present but unusable: never add a second one */
 	if (mf == 0)
 		return -ERANGE;
 	mf--;

@@ -383,7 +383,7 @@ int sip_msg_parse(struct sip_msg *m, const char *buf, size_t len, unsigned flags
 {
 	const bool stream = flags & SIP_PARSE_STREAM;
 	const char *p, *end = buf + len, *eol, *head_end = NULL;
-	bool overflow = false, lost;
+	bool overflow = false, orphan = false, lost;
 	size_t avail;
 
 	/* §7.5: CRLFs before the start line are ignored on streams */
@@ -435,13 +435,14 @@ int sip_msg_parse(struct sip_msg *m, const char *buf, size_t len, unsigned flags
 		if (bad)
 			fail(m, 400, "Bad Character in Header", bad);
 		if (sc_wsp((unsigned char)*p)) {
-			/* folding: a continuation needs a header to continue */
+			/* folding: a continuation needs a header to continue, and
+			 * never extends a good header over a rejected line */
 			if (m->nhdrs == 0)
 				fail(m, 400, "Bad Header Line", p);
-			else if (!overflow)
+			else if (!overflow && !orphan)
 				fold_header(m, p, eol);
 		} else if (!overflow) {
-			index_header(m, p, eol, &overflow);
+			orphan = index_header(m, p, eol, &overflow) != 0;
 		}
 		p = nl + 1;
 	}

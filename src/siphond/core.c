@@ -66,7 +66,8 @@ static void make_tag(const struct sd_core *c, const struct sip_msg *m, char tag[
 	h = fnv1a(h, m->call_id);
 	h = fnv1a(h, m->from.tag);
 	h = fnv1a(h, m->via1.branch);
-	h = fnv1a(h, m->cseq.method);
+	/* §9.2: the response to a CANCEL carries the INVITE response's To tag */
+	h = fnv1a(h, m->method_id == SIP_METHOD_CANCEL ? STR_LIT("INVITE") : m->cseq.method);
 	snprintf(tag, 17, "%016llx", (unsigned long long)h);
 }
 
@@ -205,7 +206,7 @@ static void handle_request(struct sd_core *c, const struct sip_msg *m, const str
 		if (check_extensions(c, m, in, out, SIP_HDR_PROXY_REQUIRE))
 			return;
 		if (m->method_id == SIP_METHOD_CANCEL) {
-			respond(c, m, in, out, 481, NULL, STR_NULL);
+			respond(c, m, in, out, sd_tsx_cancel_code(c, m), NULL, STR_NULL);
 			return;
 		}
 		/* routing is not implemented yet */
@@ -221,8 +222,8 @@ static void handle_request(struct sd_core *c, const struct sip_msg *m, const str
 	case SIP_METHOD_OPTIONS: /* §11.2 */
 		respond(c, m, in, out, 200, NULL, STR_LIT(options_hdrs));
 		break;
-	case SIP_METHOD_CANCEL: /* §9.2: no transaction to cancel */
-		respond(c, m, in, out, 481, NULL, STR_NULL);
+	case SIP_METHOD_CANCEL: /* §9.2 */
+		respond(c, m, in, out, sd_tsx_cancel_code(c, m), NULL, STR_NULL);
 		break;
 	default: /* §8.2.1 */
 		respond(c, m, in, out, 501, NULL, STR_LIT("Allow: OPTIONS, ACK, CANCEL\r\n"));

@@ -55,4 +55,8 @@ void sd_tsx_request_done(struct sd_core *c);
  * then sends it statelessly). */
 int sd_tsx_respond(struct sd_core *c, uint16_t code, size_t len);
 
+/* RFC 3261 §9.2: 200 for a CANCEL whose INVITE transaction exists (our
+ * final response to it, if sent, stands), 481 when there is none. */
+uint16_t sd_tsx_cancel_code(struct sd_core *c, const struct sip_msg *cancel);
+
 #endif

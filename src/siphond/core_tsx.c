@@ -206,3 +206,18 @@ void sd_tsx_request_done(struct sd_core *c)
 	tsx_unlock(t);
 	tsx_unref(t);
 }
+
+uint16_t sd_tsx_cancel_code(struct sd_core *c, const struct sip_msg *cancel)
+{
+	struct tsx *t;
+
+	if (!c->loop)
+		return 481;
+	t = tsx_table_find_cancelled(c->table, cancel);
+	if (!t)
+		return 481;
+	tsx_unref(t);
+	/* every INVITE is answered at once today, so there is never a pending
+	 * one to end with 487: the CANCEL is simply acknowledged */
+	return 200;
+}

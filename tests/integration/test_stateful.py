@@ -203,6 +203,33 @@ def run_tls(t, bin_dir):
         certs.remove()
 
 
+def test_cancel(srv):
+    """§9.2: a CANCEL for an INVITE whose transaction exists gets 200 (the
+    final response already sent stands), with the INVITE response's To tag;
+    a CANCEL matching nothing gets 481."""
+    branch = "z9hG4bK-c-%d" % srv.port
+    with st.udp_socket() as s:
+        sp = st.udp_source_port(s)
+        r_inv = st.udp_exchange(invite(srv, sp, branch), srv.port, sock=s)
+        assert st.parse_status(r_inv)[0] == 501, r_inv
+        cancel = invite(srv, sp, branch, method="CANCEL")
+        s.sendto(cancel, ("127.0.0.1", srv.port))
+        r_can = None
+        for _, d in recv_all(s, time.monotonic() + 1.0):
+            if st.parse_status(d)[0] != 501:   # skip Timer G copies of the 501
+                r_can = d
+                break
+        assert st.parse_status(r_can)[0] == 200, r_can
+        assert st.header(r_can, "CSeq")[0] == "5 CANCEL", st.header(r_can, "CSeq")
+        assert st.header(r_can, "To")[0] == st.header(r_inv, "To")[0], (
+            st.header(r_can, "To"), st.header(r_inv, "To"))
+        s.sendto(ack_for(r_inv, sp, branch), ("127.0.0.1", srv.port))
+    with st.udp_socket() as s:
+        sp = st.udp_source_port(s)
+        r = st.udp_exchange(invite(srv, sp, branch + "-none", method="CANCEL"), srv.port, sock=s)
+        assert st.parse_status(r)[0] == 481, r
+
+
 def test_configured_t1_and_timer_h(bin_dir):
     """[transactions] t1 = 50: Timer G runs at 50, 100, 200, ... ms and Timer
     H (64*T1 = 3.2 s) ends the transaction when no ACK comes (§17.2.1)."""
@@ -235,6 +262,7 @@ def main():
         t.run("Timer G retransmits the 501 until the ACK", test_timer_g_until_ack, srv)
         t.run("retransmitted request absorbed", test_retransmission_absorbed, srv)
         t.run("TCP: no retransmission, ACK absorbed", test_stream_no_retransmit, srv)
+        t.run("CANCEL: 200 with the INVITE's To tag, 481 when nothing matches", test_cancel, srv)
         t.run("[transactions] t1 = 50: Timer G schedule and Timer H", test_configured_t1_and_timer_h,
               args.bin_dir)
         t.check("siphond alive", srv.alive())

@@ -238,6 +238,64 @@ static void test_forward_adds_max_forwards(void **state)
 	free(b);
 }
 
+/* The only Route is the first header line: dropping it and adding lines
+ * at the top meet at one offset; the insertions must come first. */
+static void test_forward_insert_where_deleted(void **state)
+{
+	static const char m1[] = "OPTIONS sip:a@b SIP/2.0\r\n"
+				 "Route: <sip:me;lr>\r\n"
+				 "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+				 "From: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\n"
+				 "Call-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+	static const char want[] = "OPTIONS sip:a@b SIP/2.0\r\n"
+				   "Record-Route: <sip:me;lr>\r\n"
+				   "Max-Forwards: 70\r\n"
+				   "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+				   "From: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\n"
+				   "Call-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+	static const char two_mf[] = "OPTIONS sip:a@b SIP/2.0\r\n"
+				     "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+				     "From: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\n"
+				     "Call-ID: c\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 5\r\n"
+				     "Max-Forwards: 6\r\nContent-Length: 0\r\n\r\n";
+	struct sip_edit e;
+	char mf[4];
+	int n;
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&req, m1, sizeof(m1) - 1, 0), 0);
+	sip_edit_init(&e, &req);
+	assert_int_equal(sip_fwd_drop_top_route(&e), 0);
+	assert_int_equal(sip_fwd_add_record_route(&e, STR_LIT("Record-Route: <sip:me;lr>\r\n")), 0);
+	assert_int_equal(sip_fwd_dec_max_forwards(&e, mf), 0);
+	n = sip_edit_apply(&e, out, sizeof(out));
+	assert_int_equal(n, (int)sizeof(want) - 1);
+	assert_memory_equal(out, want, sizeof(want) - 1);
+	/* two Max-Forwards (a 400 anyway): never add a third */
+	assert_int_equal(sip_msg_parse(&req, two_mf, sizeof(two_mf) - 1, 0), -EBADMSG);
+	sip_edit_init(&e, &req);
+	assert_int_equal(sip_fwd_dec_max_forwards(&e, mf), -EINVAL);
+}
+
+/* Two To headers (a 400): the copied one keeps its own tag and gets no second. */
+static void test_response_no_double_tag(void **state)
+{
+	static const char m1[] = "BYE sip:a@b SIP/2.0\r\n"
+				 "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+				 "From: <sip:x@y>;tag=1\r\nTo: <sip:a@b>;tag=theirs\r\nTo: <sip:c@d>\r\n"
+				 "Call-ID: c\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n";
+	struct sip_resp_opts o = { .to_tag = STR_LIT("ours") };
+	int n;
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&req, m1, sizeof(m1) - 1, 0), -EBADMSG);
+	assert_string_equal(req.err.reason, "Multiple To");
+	n = sip_resp_build(out, sizeof(out), &req, 400, STR_LIT("Multiple To"), &o);
+	assert_true(n > 0);
+	assert_null(memmem(out, (size_t)n, "ours", 4));
+	assert_non_null(memmem(out, (size_t)n, "To: <sip:a@b>;tag=theirs\r\n", 26));
+}
+
 static void test_edit_bounds(void **state)
 {
 	struct sip_edit e;
@@ -274,6 +332,8 @@ int main(void)
 		SIPHON_TEST(test_response_body_and_extra), SIPHON_TEST(test_response_to_malformed),
 		SIPHON_TEST(test_forward_edits),	   SIPHON_TEST(test_forward_single_route_and_rr),
 		SIPHON_TEST(test_forward_adds_max_forwards), SIPHON_TEST(test_edit_bounds),
+		SIPHON_TEST(test_forward_insert_where_deleted),
+		SIPHON_TEST(test_response_no_double_tag),
 		SIPHON_TEST(test_reason_phrases),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -425,6 +425,19 @@ static void test_control_chars(void **state)
 	assert_int_equal(sip_msg_parse(&m, esc, sizeof(esc) - 1, 0), 0);
 }
 
+/* A continuation after a rejected line is not glued onto the header before. */
+static void test_fold_after_bad_line(void **state)
+{
+	static const char msg[] = "OPTIONS sip:a@b SIP/2.0\r\n" BASE_HDRS
+				  "Bad Line\r\n continued\r\nContent-Length: 0\r\n\r\n";
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&m, msg, sizeof(msg) - 1, 0), -EBADMSG);
+	assert_string_equal(m.err.reason, "Bad Header Line");
+	assert_str(sip_msg_hdr(&m, SIP_HDR_CSEQ)->value, "1 OPTIONS");
+	assert_str(sip_msg_hdr(&m, SIP_HDR_CSEQ)->line, "CSeq: 1 OPTIONS\r\n");
+}
+
 static void test_too_many_headers(void **state)
 {
 	char buf[16384];
@@ -478,6 +491,7 @@ int main(void)
 		SIPHON_TEST(test_stream_pipeline), SIPHON_TEST(test_errors),
 		SIPHON_TEST(test_too_many_headers), SIPHON_TEST(test_header_names),
 		SIPHON_TEST(test_control_chars),
+		SIPHON_TEST(test_fold_after_bad_line),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
