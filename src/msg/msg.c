@@ -153,6 +153,27 @@ static inline const char *find_ctl(const char *p, const char *end)
 	return end;
 }
 
+/* Whether the octet at p is the second half of a quoted-pair, i.e. it
+ * follows a backslash that is itself inside a quoted-string of the line
+ * that starts at start (RFC 3261 §25.1). Only runs for the rare control
+ * octet after a backslash. A quoted-string continued across a folded line
+ * is judged from this line alone. */
+static bool quoted_pair_at(const char *start, const char *p)
+{
+	bool inq = false;
+
+	for (const char *q = start; q < p; q++) {
+		if (*q == '"') {
+			inq = !inq;
+		} else if (inq && *q == '\\') {
+			if (q + 1 == p)
+				return true;
+			q++; /* skip the escaped octet */
+		}
+	}
+	return false;
+}
+
 /* Find the LF that ends the header line starting at start, or NULL if the
  * buffer ends first. On the way, *bad is set to the first control octet that
  * RFC 3261 §25.1 does not allow in a header line: anything below 0x20 but
@@ -177,7 +198,7 @@ static const char *scan_line(const char *start, const char *end, const char **ba
 			return p + 1; /* the CR of CRLF */
 		if (c == '\t' || (c == '\r' && p + 1 == end))
 			continue; /* (or a buffer cut right after the CR) */
-		if (c != '\r' && p > start && p[-1] == '\\')
+		if (c != '\r' && p > start && p[-1] == '\\' && quoted_pair_at(start, p))
 			continue;
 		if (!*bad)
 			*bad = p;

@@ -410,6 +410,8 @@ static void test_control_chars(void **state)
 	static const char cr[] = "OPTIONS sip:a@b SIP/2.0\r\n" BASE_HDRS "Subject: one\rtwo three four\r\n\r\n";
 	static const char esc[] = "OPTIONS sip:a@b SIP/2.0\r\n" BASE_HDRS "Subject: \"a\\\0b\"\t\r\n\r\n";
 	static const char fold[] = "OPTIONS sip:a@b SIP/2.0\r\n" BASE_HDRS "Subject: a\r\n\tb\x01\r\n\r\n";
+	static const char unq[] = "OPTIONS sip:a@b SIP/2.0\r\n" BASE_HDRS "Subject: a\\\0b\r\n\r\n";
+	static const char dbl[] = "OPTIONS sip:a@b SIP/2.0\r\n" BASE_HDRS "Subject: \"a\\\\\0b\"\r\n\r\n";
 
 	(void)state;
 	assert_int_equal(sip_msg_parse(&m, nul, sizeof(nul) - 1, 0), -EBADMSG);
@@ -423,6 +425,12 @@ static void test_control_chars(void **state)
 	assert_int_equal(sip_msg_parse(&m, fold, sizeof(fold) - 1, 0), -EBADMSG);
 	assert_string_equal(m.err.reason, "Bad Character in Header");
 	assert_int_equal(sip_msg_parse(&m, esc, sizeof(esc) - 1, 0), 0);
+	/* a backslash outside a quoted-string escapes nothing, nor does an
+	 * escaped backslash ("\\" then NUL) */
+	assert_int_equal(sip_msg_parse(&m, unq, sizeof(unq) - 1, 0), -EBADMSG);
+	assert_string_equal(m.err.reason, "Bad Character in Header");
+	assert_int_equal(sip_msg_parse(&m, dbl, sizeof(dbl) - 1, 0), -EBADMSG);
+	assert_string_equal(m.err.reason, "Bad Character in Header");
 }
 
 /* A continuation after a rejected line is not glued onto the header before. */
