@@ -54,7 +54,7 @@ static void on_datagram(struct tp_udp *u, const char *buf, size_t len, const str
 	struct sd_udp *su = arg;
 	struct sd_worker *w = su->w;
 	struct sd_in in = { .buf = buf, .len = len, .proto = TP_UDP, .src = *src,
-			    .local = *tp_udp_local(u) };
+			    .local = *tp_udp_rx_local(u) };
 	struct sd_out out = { .buf = w->reply, .cap = sizeof(w->reply) };
 	char ab[64];
 	int rc;
@@ -64,7 +64,7 @@ static void on_datagram(struct tp_udp *u, const char *buf, size_t len, const str
 		return;
 	if (!out.dst.len)
 		out.dst = *src;
-	rc = tp_udp_send(u, out.buf, out.len, &out.dst); /* egress checked there */
+	rc = tp_udp_send_from(u, out.buf, out.len, &out.dst, &in.local); /* egress checked there */
 	if (rc < 0 && rc != -EACCES)
 		log_debug(MOD, "udp reply to %s: %s", tp_addr_fmt(&out.dst, ab, sizeof(ab)),
 			  strerror(-rc));
@@ -103,12 +103,19 @@ static int send_udp(void *ctx, const struct tp_addr *local, const struct tp_addr
 	for (unsigned i = 0; i < w->nudp && !u; i++)
 		if (local && tp_addr_equal(tp_udp_local(w->udp[i].u), local))
 			u = w->udp[i].u;
+	/* a wildcard socket on the same port covers every address of ours */
+	for (unsigned i = 0; i < w->nudp && !u; i++) {
+		const struct tp_addr *l = tp_udp_local(w->udp[i].u);
+		if (local && tp_udp_is_wildcard(w->udp[i].u) && l->ss.ss_family == local->ss.ss_family &&
+		    tp_addr_port(l) == tp_addr_port(local))
+			u = w->udp[i].u;
+	}
 	for (unsigned i = 0; i < w->nudp && !u; i++)
 		if (tp_udp_local(w->udp[i].u)->ss.ss_family == dst->ss.ss_family)
 			u = w->udp[i].u;
 	if (!u)
 		return -EAFNOSUPPORT;
-	return tp_udp_send(u, buf, len, dst);
+	return tp_udp_send_from(u, buf, len, dst, local);
 }
 
 /* ---- stream writes handed over by other threads ---- */

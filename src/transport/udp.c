@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,6 +22,8 @@ struct tp_udp {
 	struct loop *loop;
 	int fd;
 	struct tp_addr local;
+	bool wildcard;           /* bound to 0.0.0.0 / ::: learn each datagram's address */
+	struct tp_addr rx_local; /* where the datagram being handled was sent */
 	const struct tp_egress *egress;
 	tp_udp_recv_cb cb;
 	void *arg;
@@ -32,6 +35,34 @@ const struct tp_addr *tp_udp_local(const struct tp_udp *u)
 	return &u->local;
 }
 
+const struct tp_addr *tp_udp_rx_local(const struct tp_udp *u)
+{
+	return &u->rx_local;
+}
+
+bool tp_udp_is_wildcard(const struct tp_udp *u)
+{
+	return u->wildcard;
+}
+
+/* The destination address of a datagram from its IP_PKTINFO /
+ * IPV6_PKTINFO control message, with our port. */
+static void rx_local_from(struct tp_udp *u, struct msghdr *mh)
+{
+	u->rx_local = u->local;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			((struct sockaddr_in *)&u->rx_local.ss)->sin_addr = pi.ipi_addr;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			((struct sockaddr_in6 *)&u->rx_local.ss)->sin6_addr = pi.ipi6_addr;
+		}
+	}
+}
+
 static void on_readable(int fd, unsigned events, void *arg)
 {
 	struct tp_udp *u = arg;
@@ -41,10 +72,19 @@ static void on_readable(int fd, unsigned events, void *arg)
 		struct tp_addr src;
 		ssize_t n;
 
+		union {
+			char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = { u->buf, sizeof(u->buf) };
+		struct msghdr mh = { .msg_name = &src.ss, .msg_namelen = sizeof(src.ss),
+				     .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = u->wildcard ? ctl.buf : NULL,
+				     .msg_controllen = u->wildcard ? sizeof(ctl.buf) : 0 };
+
 		memset(&src, 0, sizeof(src));
-		src.len = sizeof(src.ss);
-		n = recvfrom(fd, u->buf, sizeof(u->buf), MSG_TRUNC, (struct sockaddr *)&src.ss,
-			     &src.len);
+		n = recvmsg(fd, &mh, MSG_TRUNC);
+		src.len = mh.msg_namelen;
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -59,6 +99,8 @@ static void on_readable(int fd, unsigned events, void *arg)
 			log_debug("udp", "dropped a datagram of %zd bytes", n);
 			continue;
 		}
+		if (u->wildcard)
+			rx_local_from(u, &mh);
 		u->cb(u, u->buf, (size_t)n, &src, u->arg);
 	}
 }
@@ -91,6 +133,20 @@ int tp_udp_create(struct tp_udp **out, struct loop *l, const struct tp_addr *add
 	u->local.len = sizeof(u->local.ss);
 	if (getsockname(u->fd, (struct sockaddr *)&u->local.ss, &u->local.len) < 0)
 		goto fail_errno;
+	u->rx_local = u->local;
+	/* a wildcard socket learns each datagram's own address, so that the
+	 * core knows which of ours it was for and replies come from it */
+	if (addr->ss.ss_family == AF_INET &&
+	    ((const struct sockaddr_in *)&addr->ss)->sin_addr.s_addr == htonl(INADDR_ANY)) {
+		u->wildcard = true;
+		if (setsockopt(u->fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
+			goto fail_errno;
+	} else if (addr->ss.ss_family == AF_INET6 &&
+		   IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&addr->ss)->sin6_addr)) {
+		u->wildcard = true;
+		if (setsockopt(u->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0)
+			goto fail_errno;
+	}
 	err = loop_fd_add(l, u->fd, LOOP_READ, on_readable, u);
 	if (err < 0)
 		goto fail;
@@ -139,6 +195,20 @@ void tp_udp_set_egress(struct tp_udp *u, const struct tp_egress *e)
 
 int tp_udp_send(struct tp_udp *u, const void *buf, size_t len, const struct tp_addr *dst)
 {
+	return tp_udp_send_from(u, buf, len, dst, NULL);
+}
+
+int tp_udp_send_from(struct tp_udp *u, const void *buf, size_t len, const struct tp_addr *dst,
+		     const struct tp_addr *from)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr mh = { .msg_name = (void *)&dst->ss, .msg_namelen = dst->len,
+			     .msg_iov = &iov, .msg_iovlen = 1 };
+
 	if (u->egress && !tp_egress_permits(u->egress, dst)) {
 		char ab[64];
 
@@ -146,9 +216,33 @@ int tp_udp_send(struct tp_udp *u, const void *buf, size_t len, const struct tp_a
 			 tp_addr_fmt(dst, ab, sizeof(ab)));
 		return -EACCES;
 	}
+	/* a wildcard socket sends from the address the peer used */
+	if (u->wildcard && from && from->ss.ss_family == u->local.ss.ss_family) {
+		struct cmsghdr *cm;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		cm = (struct cmsghdr *)ctl.buf;
+		if (from->ss.ss_family == AF_INET) {
+			struct in_pktinfo pi = { 0 };
+			pi.ipi_spec_dst = ((const struct sockaddr_in *)&from->ss)->sin_addr;
+			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+			cm->cmsg_level = IPPROTO_IP;
+			cm->cmsg_type = IP_PKTINFO;
+			cm->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		} else {
+			struct in6_pktinfo pi = { 0 };
+			pi.ipi6_addr = ((const struct sockaddr_in6 *)&from->ss)->sin6_addr;
+			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+			cm->cmsg_level = IPPROTO_IPV6;
+			cm->cmsg_type = IPV6_PKTINFO;
+			cm->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		}
+	}
 	for (;;) {
-		ssize_t n = sendto(u->fd, buf, len, MSG_NOSIGNAL, (const struct sockaddr *)&dst->ss,
-				   dst->len);
+		ssize_t n = sendmsg(u->fd, &mh, MSG_NOSIGNAL);
 
 		if (n >= 0)
 			return 0;

@@ -9,6 +9,7 @@
 #include "base/loop.h"
 #include "transport/addr.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct tp_udp;
@@ -34,6 +35,12 @@ int tp_udp_probe(const struct tp_addr *addr);
 /* The bound address (with the real port). */
 const struct tp_addr *tp_udp_local(const struct tp_udp *u);
 
+/* The address the datagram being delivered to the callback was sent to:
+ * for a socket bound to a wildcard (0.0.0.0, ::) the real one, learned with
+ * IP_PKTINFO / IPV6_RECVPKTINFO; otherwise tp_udp_local(). */
+const struct tp_addr *tp_udp_rx_local(const struct tp_udp *u);
+bool tp_udp_is_wildcard(const struct tp_udp *u);
+
 /* Only send to destinations e permits (kept by the caller; NULL: any). */
 void tp_udp_set_egress(struct tp_udp *u, const struct tp_egress *e);
 
@@ -42,5 +49,9 @@ void tp_udp_set_egress(struct tp_udp *u, const struct tp_egress *e);
  * policy refuses gets nothing and one log line: -EACCES. Returns 0 or a
  * negated errno. */
 int tp_udp_send(struct tp_udp *u, const void *buf, size_t len, const struct tp_addr *dst);
+/* The same, from the address from (one of ours) when the socket is bound to
+ * a wildcard, so that a reply leaves from where the request came in. */
+int tp_udp_send_from(struct tp_udp *u, const void *buf, size_t len, const struct tp_addr *dst,
+		     const struct tp_addr *from);
 
 #endif
