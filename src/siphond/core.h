@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct sd_core;
@@ -27,6 +28,9 @@ struct sd_core_cfg {
 	 * that happen outside sd_core_input). Returns 0 or -errno. */
 	int (*send_udp)(void *ctx, const struct tp_addr *local, const struct tp_addr *dst,
 			const void *buf, size_t len);
+	/* Send on a stream connection of this worker (a transaction's sends
+	 * that happen outside sd_core_input, e.g. a late 100 Trying). */
+	int (*send_stream)(void *ctx, uint64_t conn_id, const void *buf, size_t len);
 	void *send_ctx;
 	const struct tsx_timers *timers; /* T1, T2, T4, D; NULL: RFC 3261 defaults */
 };
@@ -39,6 +43,7 @@ struct sd_in {
 	enum tp_proto proto;
 	struct tp_addr src;   /* peer */
 	struct tp_addr local; /* our socket's address */
+	uint64_t conn_id;     /* streams: the connection (tp_tcp_conn_id), else 0 */
 };
 
 /* Where the reply goes; buf is the caller's (at least SD_REPLY_MAX bytes). */

@@ -14,6 +14,7 @@ struct sd_stx {
 	struct sd_core *core;
 	struct tsx *tsx; /* its transaction (no reference: they die together) */
 	enum tp_proto proto;
+	uint64_t conn_id; /* streams: the connection the request came on */
 	struct tp_addr local, dst;
 	struct sd_stx *next, *prev; /* the core's live transactions */
 };
@@ -28,6 +29,7 @@ struct sd_core {
 	struct tsx_table *table;
 	int (*send_udp)(void *ctx, const struct tp_addr *local, const struct tp_addr *dst,
 			const void *buf, size_t len);
+	int (*send_stream)(void *ctx, uint64_t conn_id, const void *buf, size_t len);
 	void *send_ctx;
 	struct tsx_env env;
 	struct sd_stx live; /* list head */

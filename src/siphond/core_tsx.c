@@ -62,10 +62,13 @@ static int env_send(void *ctx, struct tsx *t, const char *buf, size_t len)
 		out->dst = x->dst;
 		return 0;
 	}
-	/* later (timers), only datagrams can be sent: a stream transaction
-	 * never retransmits (§17.2.1, §17.2.2) */
+	/* later (timers): retransmissions over UDP; on a stream, sends that are
+	 * not retransmissions (a late 100 Trying) go on the same connection,
+	 * if it is still there (§18.2.2) */
 	if (x->proto == TP_UDP && c->send_udp)
 		return c->send_udp(c->send_ctx, &x->local, &x->dst, buf, len);
+	if (x->proto != TP_UDP && c->send_stream)
+		return c->send_stream(c->send_ctx, x->conn_id, buf, len);
 	return -ENOTCONN;
 }
 
@@ -107,6 +110,7 @@ void sd_tsx_init(struct sd_core *c, const struct sd_core_cfg *cfg)
 	c->loop = cfg->loop;
 	c->table = cfg->tsx;
 	c->send_udp = cfg->send_udp;
+	c->send_stream = cfg->send_stream;
 	c->send_ctx = cfg->send_ctx;
 	c->env = (struct tsx_env){
 		.ctx = c,
@@ -167,6 +171,7 @@ int sd_tsx_request(struct sd_core *c, const struct sip_msg *m, const struct sd_i
 	x = tsx_user(t);
 	x->core = c;
 	x->proto = in->proto;
+	x->conn_id = in->conn_id;
 	x->local = in->local;
 	x->dst = *dst;
 	x->tsx = t;

@@ -74,7 +74,8 @@ static ssize_t on_stream(struct tp_tcp_conn *c, const char *buf, size_t len, voi
 {
 	struct sd_worker *w = arg;
 	struct sd_in in = { .buf = buf, .len = len, .proto = tp_tcp_conn_proto(c),
-			    .src = *tp_tcp_conn_peer(c), .local = *tp_tcp_conn_local(c) };
+			    .src = *tp_tcp_conn_peer(c), .local = *tp_tcp_conn_local(c),
+			    .conn_id = tp_tcp_conn_id(c) };
 	struct sd_out out = { .buf = w->reply, .cap = sizeof(w->reply) };
 	ssize_t r;
 
@@ -148,6 +149,12 @@ int sd_worker_send_stream(struct sd_worker *w, uint64_t id, const void *buf, siz
 		log_info(MOD, "write for connection %#llx (%zu bytes) not handed to worker %u: %s",
 			 (unsigned long long)id, len, w->idx, strerror(-err));
 	return err;
+}
+
+/* The core's sender for a transaction's late stream sends. */
+static int send_stream(void *ctx, uint64_t id, const void *buf, size_t len)
+{
+	return sd_worker_send_stream(ctx, id, buf, len);
 }
 
 /* ---- thread ---- */
@@ -243,7 +250,8 @@ int sd_worker_create(struct sd_worker **out, const struct sd_shared *sh, unsigne
 		     const struct sd_listen *ls, unsigned n, struct sd_listen *bound)
 {
 	struct sd_core_cfg ccfg = { .server_name = sh->server_name, .tsx = sh->tsx,
-				    .send_udp = send_udp, .timers = sh->timers };
+				    .send_udp = send_udp, .send_stream = send_stream,
+				    .timers = sh->timers };
 	struct tp_tcp_cfg tcfg = sh->tcp;
 	struct sd_worker *w;
 	int err;
