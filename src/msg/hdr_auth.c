@@ -8,13 +8,6 @@
 #include <errno.h>
 #include <stddef.h>
 
-static int fail(const char **why, const char *reason)
-{
-	if (why)
-		*why = reason;
-	return -EINVAL;
-}
-
 /* Digest params kept in struct sip_auth, by name (RFC 3261 §25.1 dig-resp
  * and digest-cln, RFC 7616 §3.3-3.4 userhash). */
 static const struct {
@@ -78,22 +71,22 @@ static int take_param(struct str *cur, struct str *name, struct str *value, cons
 
 	*name = sc_take_token(&c);
 	if (name->len == 0)
-		return fail(why, c.len && c.s[0] == ',' ? "empty auth-param" : "bad auth-param name");
+		return sc_fail(why, c.len && c.s[0] == ',' ? "empty auth-param" : "bad auth-param name", -EINVAL);
 	sc_skip_lws(&c);
 	if (c.len == 0 || c.s[0] != '=')
-		return fail(why, "auth-param without '='");
+		return sc_fail(why, "auth-param without '='", -EINVAL);
 	sc_advance(&c, 1);
 	sc_skip_lws(&c);
 	if (c.len && c.s[0] == '"') {
 		struct str q;
 
 		if (sc_take_quoted(&c, &q) < 0)
-			return fail(why, "unterminated or bad quoted-string");
+			return sc_fail(why, "unterminated or bad quoted-string", -EINVAL);
 		*value = str_make(q.s + 1, q.len - 2);
 	} else {
 		*value = sc_take_token(&c);
 		if (value->len == 0)
-			return fail(why, "empty auth-param value");
+			return sc_fail(why, "empty auth-param value", -EINVAL);
 	}
 	*cur = c;
 	return 0;
@@ -106,7 +99,7 @@ static int digest_store(struct sip_auth *a, struct str name, struct str value, u
 		if (!str_caseeq_lit(name, digest_params[i].name))
 			continue;
 		if (*seen & (1u << i))
-			return fail(why, "duplicate Digest parameter");
+			return sc_fail(why, "duplicate Digest parameter", -EINVAL);
 		*seen |= 1u << i;
 		*(struct str *)((char *)a + digest_params[i].off) = value;
 		return 0;
@@ -123,11 +116,11 @@ int sip_auth_parse(struct sip_auth *a, struct str value, const char **why)
 
 	*a = (struct sip_auth){ 0 };
 	if (c.len == 0)
-		return fail(why, "missing auth scheme");
+		return sc_fail(why, "missing auth scheme", -EINVAL);
 	sc_skip_lws(&c);
 	a->scheme = sc_take_token(&c);
 	if (a->scheme.len == 0)
-		return fail(why, "missing auth scheme");
+		return sc_fail(why, "missing auth scheme", -EINVAL);
 	{
 		size_t before = c.len;
 
@@ -135,7 +128,7 @@ int sip_auth_parse(struct sip_auth *a, struct str value, const char **why)
 		if (c.len == 0)
 			return 0; /* a bare scheme: the caller decides what it is worth */
 		if (c.len == before)
-			return fail(why, "bad auth scheme");
+			return sc_fail(why, "bad auth scheme", -EINVAL);
 	}
 	a->params = c;
 	params_end = c.s;
@@ -166,26 +159,26 @@ int sip_auth_parse(struct sip_auth *a, struct str value, const char **why)
 		if (c.len == 0)
 			break;
 		if (c.s[0] != ',')
-			return fail(why, "junk after auth-param");
+			return sc_fail(why, "junk after auth-param", -EINVAL);
 		sc_advance(&c, 1);
 		sc_skip_lws(&c);
 		if (c.len == 0)
-			return fail(why, "empty auth-param");
+			return sc_fail(why, "empty auth-param", -EINVAL);
 	}
 	a->params = str_make(a->params.s, (size_t)(params_end - a->params.s));
 	if (a->nc.len && !nc_valid(a->nc))
-		return fail(why, "bad nc (8 lowercase hex digits)");
+		return sc_fail(why, "bad nc (8 lowercase hex digits)", -EINVAL);
 	/* qop-options is a quoted list in a challenge, a single token in
 	 * credentials (RFC 3261 §25.1): either way, tokens and commas */
 	if (seen & (1u << QOP_INDEX)) {
 		struct str q = a->qop, tok;
 
 		if (q.len == 0)
-			return fail(why, "empty qop");
+			return sc_fail(why, "empty qop", -EINVAL);
 		while ((rc = sip_token_next(&q, &tok, NULL)) == 0)
 			;
 		if (rc < 0)
-			return fail(why, "bad qop list");
+			return sc_fail(why, "bad qop list", -EINVAL);
 	}
 	return 0;
 }

@@ -7,13 +7,6 @@
 #include <errno.h>
 #include <string.h>
 
-static int fail(const char **why, const char *reason)
-{
-	if (why)
-		*why = reason;
-	return -EINVAL;
-}
-
 /* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3261 §25.1) */
 static bool is_scheme(struct str t)
 {
@@ -61,15 +54,6 @@ static bool all_digits(struct str v)
 	return true;
 }
 
-static bool all_token(struct str v)
-{
-	if (v.len == 0)
-		return false;
-	for (size_t i = 0; i < v.len; i++)
-		if (!sc_token((unsigned char)v.s[i]))
-			return false;
-	return true;
-}
 
 /* Display name without quotes: token *(LWS token) right before '<'. Returns
  * 1 with *display set if that is what *c holds, 0 if *c starts an addr-spec
@@ -85,18 +69,18 @@ static int take_token_display(struct str *c, struct str *display, const char **w
 		if (tok.len == 0)
 			break;
 		if (ntok == 0 && look.len && look.s[0] == ':')
-			return is_scheme(tok) ? 0 : fail(why, "bad URI scheme");
+			return is_scheme(tok) ? 0 : sc_fail(why, "bad URI scheme", -EINVAL);
 		ntok++;
 		end = tok.s + tok.len;
 		sc_skip_lws(&look);
 	}
 	if (ntok == 0)
-		return fail(why, look.len && look.s[0] == '"' ? "bad display name" :
-				 "expected name-addr or addr-spec");
+		return sc_fail(why, look.len && look.s[0] == '"' ? "bad display name" :
+				 "expected name-addr or addr-spec", -EINVAL);
 	if (look.len == 0)
-		return fail(why, "display name without <URI>");
+		return sc_fail(why, "display name without <URI>", -EINVAL);
 	if (look.s[0] != '<')
-		return fail(why, "non-token character in display name");
+		return sc_fail(why, "non-token character in display name", -EINVAL);
 	*display = str_make(start, (size_t)(end - start));
 	*c = look;
 	return 1;
@@ -114,14 +98,14 @@ static int take_bracketed(struct str *c, struct str *uri, const char **why)
 		unsigned char ch = (unsigned char)*bad;
 
 		if (sc_wsp(ch) || is_ctl(ch))
-			return fail(why, "whitespace inside <>");
-		return fail(why, "bad character inside <>"); /* '<' or '"' */
+			return sc_fail(why, "whitespace inside <>", -EINVAL);
+		return sc_fail(why, "bad character inside <>", -EINVAL); /* '<' or '"' */
 	}
 	if (!gt)
-		return fail(why, "'<' without '>'");
+		return sc_fail(why, "'<' without '>'", -EINVAL);
 	i = (size_t)(gt - c->s);
 	if (i == 1)
-		return fail(why, "empty URI");
+		return sc_fail(why, "empty URI", -EINVAL);
 	*uri = str_make(c->s + 1, i - 1);
 	sc_advance(c, i + 1);
 	return 0;
@@ -141,7 +125,7 @@ static int take_bare(struct str *c, struct str *uri, unsigned flags, const char 
 		if (ch == ',' && (flags & SIP_NA_LIST))
 			break;
 		if (ch == '<' || ch == '>' || ch == '"' || is_ctl(ch))
-			return fail(why, "bad character in addr-spec");
+			return sc_fail(why, "bad character in addr-spec", -EINVAL);
 		i++;
 	}
 	*uri = str_make(c->s, i);
@@ -163,24 +147,24 @@ static int take_params(struct sip_nameaddr *na, struct str *c, const char **why)
 		end = value.len ? value.s + value.len : name.s + name.len;
 		if (str_caseeq_lit(name, "tag")) {
 			if (na->has_tag)
-				return fail(why, "duplicate tag");
-			if (!all_token(value))
-				return fail(why, "bad tag");
+				return sc_fail(why, "duplicate tag", -EINVAL);
+			if (!sc_is_token(value))
+				return sc_fail(why, "bad tag", -EINVAL);
 			na->tag = value;
 			na->has_tag = true;
 		} else if (str_caseeq_lit(name, "expires")) {
 			if (na->has_expires)
-				return fail(why, "duplicate expires");
+				return sc_fail(why, "duplicate expires", -EINVAL);
 			/* range is the caller's call (RFC 4475 scalar02) */
 			if (!all_digits(value))
-				return fail(why, "bad expires");
+				return sc_fail(why, "bad expires", -EINVAL);
 			na->expires = value;
 			na->has_expires = true;
 		} else if (str_caseeq_lit(name, "q")) {
 			if (na->has_q)
-				return fail(why, "duplicate q");
+				return sc_fail(why, "duplicate q", -EINVAL);
 			if (!qvalue_valid(value))
-				return fail(why, "bad q value");
+				return sc_fail(why, "bad q value", -EINVAL);
 			na->q = value;
 			na->has_q = true;
 		}
@@ -200,22 +184,22 @@ int sip_nameaddr_parse(struct sip_nameaddr *na, struct str *cur, unsigned flags,
 
 	*na = (struct sip_nameaddr){ 0 };
 	if (c.len == 0)
-		return fail(why, "empty value");
+		return sc_fail(why, "empty value", -EINVAL);
 	sc_skip_lws(&c);
 	start = c.s;
 	if (c.len == 0)
-		return fail(why, "empty value");
+		return sc_fail(why, "empty value", -EINVAL);
 	if (c.s[0] == ',' && (flags & SIP_NA_LIST))
-		return fail(why, "empty list element");
+		return sc_fail(why, "empty list element", -EINVAL);
 
 	if (c.s[0] == '*') {
 		/* Contact: * stands alone, no params (RFC 3261 §10.2.2, §20.10) */
 		if (!(flags & SIP_NA_ALLOW_STAR))
-			return fail(why, "'*' not allowed here");
+			return sc_fail(why, "'*' not allowed here", -EINVAL);
 		sc_advance(&c, 1);
 		sc_skip_lws(&c);
 		if (c.len)
-			return fail(why, "'*' must stand alone");
+			return sc_fail(why, "'*' must stand alone", -EINVAL);
 		na->star = true;
 		na->raw = str_make(start, 1);
 		*cur = c;
@@ -224,10 +208,10 @@ int sip_nameaddr_parse(struct sip_nameaddr *na, struct str *cur, unsigned flags,
 
 	if (c.s[0] == '"') {
 		if (sc_take_quoted(&c, &na->display) < 0)
-			return fail(why, "unterminated or bad quoted display name");
+			return sc_fail(why, "unterminated or bad quoted display name", -EINVAL);
 		sc_skip_lws(&c);
 		if (c.len == 0 || c.s[0] != '<')
-			return fail(why, "expected '<' after display name");
+			return sc_fail(why, "expected '<' after display name", -EINVAL);
 	} else if (c.s[0] != '<') {
 		rc = take_token_display(&c, &na->display, why);
 		if (rc < 0)
@@ -262,9 +246,9 @@ int sip_nameaddr_parse(struct sip_nameaddr *na, struct str *cur, unsigned flags,
 		sc_advance(&c, 1);
 		sc_skip_lws(&c);
 		if (c.len == 0)
-			return fail(why, "empty list element");
+			return sc_fail(why, "empty list element", -EINVAL);
 	} else if (c.len) {
-		return fail(why, c.s[0] == ',' ? "unexpected ','" : "junk after address");
+		return sc_fail(why, c.s[0] == ',' ? "unexpected ','" : "junk after address", -EINVAL);
 	}
 	*cur = c;
 	return 0;

@@ -6,13 +6,6 @@
 #include <errno.h>
 #include <limits.h>
 
-static int fail(const char **why, const char *reason)
-{
-	if (why)
-		*why = reason;
-	return -EINVAL;
-}
-
 int sip_param_next(struct str *cur, struct str *name, struct str *value, const char **why)
 {
 	struct str c = *cur;
@@ -31,7 +24,7 @@ int sip_param_next(struct str *cur, struct str *name, struct str *value, const c
 	/* generic-param = token [ EQUAL gen-value ]; ";;" has an empty name */
 	*name = sc_take_token(&c);
 	if (name->len == 0)
-		return fail(why, "empty parameter name");
+		return sc_fail(why, "empty parameter name", -EINVAL);
 	*value = STR_NULL;
 	{
 		struct str look = c;
@@ -42,7 +35,7 @@ int sip_param_next(struct str *cur, struct str *name, struct str *value, const c
 			sc_skip_lws(&look);
 			if (look.len && look.s[0] == '"') {
 				if (sc_take_quoted(&look, value) < 0)
-					return fail(why, "bad quoted parameter value");
+					return sc_fail(why, "bad quoted parameter value", -EINVAL);
 			} else {
 				/* gen-value = token / host / quoted-string (RFC 3261
 				 * §25.1): host adds ':' and the IPv6 brackets to the
@@ -50,7 +43,7 @@ int sip_param_next(struct str *cur, struct str *name, struct str *value, const c
 				size_t i = (size_t)(sc_span(look.s, look.s + look.len, SC_GENVAL) - look.s);
 
 				if (i == 0)
-					return fail(why, "empty parameter value");
+					return sc_fail(why, "empty parameter value", -EINVAL);
 				*value = str_make(look.s, i);
 				sc_advance(&look, i);
 			}
@@ -63,7 +56,7 @@ int sip_param_next(struct str *cur, struct str *name, struct str *value, const c
 
 		sc_skip_lws(&look);
 		if (look.len && look.s[0] != ';' && look.s[0] != ',')
-			return fail(why, "junk after parameter");
+			return sc_fail(why, "junk after parameter", -EINVAL);
 	}
 	*cur = c;
 	return 0;
@@ -95,16 +88,16 @@ int sip_token_next(struct str *cur, struct str *tok, const char **why)
 	}
 	*tok = sc_take_token(&c);
 	if (tok->len == 0)
-		return fail(why, c.s[0] == ',' ? "empty list element" : "not a token");
+		return sc_fail(why, c.s[0] == ',' ? "empty list element" : "not a token", -EINVAL);
 	sc_skip_lws(&c);
 	if (c.len) {
 		if (c.s[0] != ',')
-			return fail(why, "junk after token");
+			return sc_fail(why, "junk after token", -EINVAL);
 		sc_advance(&c, 1);
 		sc_skip_lws(&c);
 		/* "a," leaves an empty element behind (RFC 3261 §7.3.1) */
 		if (c.len == 0)
-			return fail(why, "empty list element");
+			return sc_fail(why, "empty list element", -EINVAL);
 	}
 	*cur = c;
 	return 0;

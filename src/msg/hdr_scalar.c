@@ -4,13 +4,6 @@
 
 #include <errno.h>
 
-static int fail(const char **why, const char *reason, int err)
-{
-	if (why)
-		*why = reason;
-	return err;
-}
-
 /* CSeq = 1*DIGIT LWS Method (RFC 3261 §20.16). The number may be folded
  * away from the method; leading zeros are fine (RFC 4475 wsinv "0009"). */
 int sip_cseq_parse(struct sip_cseq *c, struct str value, const char **why)
@@ -22,12 +15,12 @@ int sip_cseq_parse(struct sip_cseq *c, struct str value, const char **why)
 	c->num = 0;
 	c->method = STR_NULL;
 	if (cur.len == 0)
-		return fail(why, "CSeq number missing", -EINVAL);
+		return sc_fail(why, "CSeq number missing", -EINVAL);
 	sc_skip_lws(&cur);
 	while (i < cur.len && sc_digit((unsigned char)cur.s[i]))
 		i++;
 	if (i == 0)
-		return fail(why, "CSeq number missing", -EINVAL);
+		return sc_fail(why, "CSeq number missing", -EINVAL);
 	digits = str_make(cur.s, i);
 	sc_advance(&cur, i);
 	{
@@ -35,20 +28,20 @@ int sip_cseq_parse(struct sip_cseq *c, struct str value, const char **why)
 
 		sc_skip_lws(&cur);
 		if (cur.len == before)
-			return fail(why, cur.len ? "bad CSeq number" : "CSeq method missing", -EINVAL);
+			return sc_fail(why, cur.len ? "bad CSeq number" : "CSeq method missing", -EINVAL);
 	}
 	c->method = sc_take_token(&cur);
 	if (c->method.len == 0)
-		return fail(why, "CSeq method missing", -EINVAL);
+		return sc_fail(why, "CSeq method missing", -EINVAL);
 	sc_skip_lws(&cur);
 	if (cur.len)
-		return fail(why, "junk after CSeq method", -EINVAL);
+		return sc_fail(why, "junk after CSeq method", -EINVAL);
 	/* RFC 4475 scalar02: above 2^32-1 is a 400 */
 	rc = str_to_u32(digits, UINT32_MAX, &c->num);
 	if (rc == -ERANGE)
-		return fail(why, "CSeq number too large", -ERANGE);
+		return sc_fail(why, "CSeq number too large", -ERANGE);
 	if (rc < 0)
-		return fail(why, "bad CSeq number", rc);
+		return sc_fail(why, "bad CSeq number", rc);
 	return 0;
 }
 
@@ -59,9 +52,9 @@ int sip_uint_parse(struct str value, uint32_t max, uint32_t *out, const char **w
 	value = str_trim(value);
 	rc = str_to_u32(value, max, out);
 	if (rc == -ERANGE)
-		return fail(why, "number too large", rc);
+		return sc_fail(why, "number too large", rc);
 	if (rc < 0)
-		return fail(why, value.len ? "not a number" : "empty number", rc);
+		return sc_fail(why, value.len ? "not a number" : "empty number", rc);
 	return 0;
 }
 
@@ -75,7 +68,7 @@ int sip_callid_check(struct str value, const char **why)
 
 	value = str_trim(value);
 	if (value.len == 0)
-		return fail(why, "empty Call-ID", -EINVAL);
+		return sc_fail(why, "empty Call-ID", -EINVAL);
 	for (i = 0; i < value.len; i++) {
 		unsigned char ch;
 
@@ -86,15 +79,15 @@ int sip_callid_check(struct str value, const char **why)
 		ch = (unsigned char)value.s[i];
 		if (ch == '@') {
 			if (seen_at)
-				return fail(why, "second '@' in Call-ID", -EINVAL);
+				return sc_fail(why, "second '@' in Call-ID", -EINVAL);
 			seen_at = true;
 			at = i;
 			continue;
 		}
-		return fail(why, sc_wsp(ch) || ch == '\r' || ch == '\n' ?
+		return sc_fail(why, sc_wsp(ch) || ch == '\r' || ch == '\n' ?
 				 "LWS in Call-ID" : "bad character in Call-ID", -EINVAL);
 	}
 	if (seen_at && (at == 0 || at == value.len - 1))
-		return fail(why, "empty word around '@' in Call-ID", -EINVAL);
+		return sc_fail(why, "empty word around '@' in Call-ID", -EINVAL);
 	return 0;
 }

@@ -8,24 +8,17 @@
 
 #include <errno.h>
 
-static int fail(const char **why, const char *reason)
-{
-	if (why)
-		*why = reason;
-	return -EINVAL;
-}
-
 /* One sent-protocol field; every field but the last is followed by a SLASH. */
 static int take_proto_field(struct str *c, struct str *out, bool slash, const char **why)
 {
 	*out = sc_take_token(c);
 	if (out->len == 0)
-		return fail(why, "bad Via sent-protocol");
+		return sc_fail(why, "bad Via sent-protocol", -EINVAL);
 	if (!slash)
 		return 0;
 	sc_skip_lws(c);
 	if (c->len == 0 || c->s[0] != '/')
-		return fail(why, "bad Via sent-protocol");
+		return sc_fail(why, "bad Via sent-protocol", -EINVAL);
 	sc_advance(c, 1);
 	sc_skip_lws(c);
 	return 0;
@@ -71,37 +64,37 @@ static int via_param(struct sip_via *v, struct str name, struct str value, const
 	if (str_caseeq_lit(name, "branch")) {
 		/* via-branch = "branch" EQUAL token */
 		if (v->branch.s)
-			return fail(why, "duplicate Via branch");
+			return sc_fail(why, "duplicate Via branch", -EINVAL);
 		if (value.len == 0 || value.s[0] == '"' || str_chr(value, ':') >= 0 ||
 		    str_chr(value, '[') >= 0 || str_chr(value, ']') >= 0)
-			return fail(why, "bad Via branch");
+			return sc_fail(why, "bad Via branch", -EINVAL);
 		v->branch = value;
 	} else if (str_caseeq_lit(name, "received")) {
 		if (v->received.s)
-			return fail(why, "duplicate Via received");
+			return sc_fail(why, "duplicate Via received", -EINVAL);
 		if (!received_valid(value))
-			return fail(why, "bad Via received");
+			return sc_fail(why, "bad Via received", -EINVAL);
 		v->received = value;
 	} else if (str_caseeq_lit(name, "rport")) {
 		/* response-port = "rport" [EQUAL 1*DIGIT] (RFC 3581 §3) */
 		if (v->has_rport)
-			return fail(why, "duplicate Via rport");
+			return sc_fail(why, "duplicate Via rport", -EINVAL);
 		if (value.len && sip_uint_parse(value, 65535, &n, NULL) < 0)
-			return fail(why, "bad Via rport");
+			return sc_fail(why, "bad Via rport", -EINVAL);
 		v->rport = value;
 		v->has_rport = true;
 	} else if (str_caseeq_lit(name, "maddr")) {
 		if (v->maddr.s)
-			return fail(why, "duplicate Via maddr");
+			return sc_fail(why, "duplicate Via maddr", -EINVAL);
 		if (!host_only(value, true))
-			return fail(why, "bad Via maddr");
+			return sc_fail(why, "bad Via maddr", -EINVAL);
 		v->maddr = value;
 	} else if (str_caseeq_lit(name, "ttl")) {
 		/* ttl = 1*3DIGIT ; 0 to 255 */
 		if (v->ttl.s)
-			return fail(why, "duplicate Via ttl");
+			return sc_fail(why, "duplicate Via ttl", -EINVAL);
 		if (value.len > 3 || sip_uint_parse(value, 255, &n, NULL) < 0)
-			return fail(why, "bad Via ttl");
+			return sc_fail(why, "bad Via ttl", -EINVAL);
 		v->ttl = value;
 	}
 	return 0;
@@ -116,13 +109,13 @@ int sip_via_parse(struct sip_via *v, struct str *cur, const char **why)
 
 	*v = (struct sip_via){ 0 };
 	if (c.len == 0)
-		return fail(why, "empty Via");
+		return sc_fail(why, "empty Via", -EINVAL);
 	sc_skip_lws(&c);
 	start = c.s;
 	if (c.len == 0)
-		return fail(why, "empty Via");
+		return sc_fail(why, "empty Via", -EINVAL);
 	if (c.s[0] == ',')
-		return fail(why, "empty via-parm");
+		return sc_fail(why, "empty via-parm", -EINVAL);
 
 	rc = take_proto_field(&c, &v->proto_name, true, why);
 	if (rc == 0)
@@ -136,7 +129,7 @@ int sip_via_parse(struct sip_via *v, struct str *cur, const char **why)
 
 		sc_skip_lws(&c);
 		if (c.len == before)
-			return fail(why, c.len ? "bad Via transport" : "Via sent-by missing");
+			return sc_fail(why, c.len ? "bad Via transport" : "Via sent-by missing", -EINVAL);
 	}
 	/* sent-by = host [ COLON port ] */
 	rc = sip_hostport_parse(&c, &v->host, &ht, &v->port, &v->has_port, why);
@@ -150,7 +143,7 @@ int sip_via_parse(struct sip_via *v, struct str *cur, const char **why)
 
 		sc_skip_lws(&look);
 		if (look.len && look.s[0] != ';' && look.s[0] != ',')
-			return fail(why, "junk after Via sent-by");
+			return sc_fail(why, "junk after Via sent-by", -EINVAL);
 	}
 	while ((rc = sip_param_next(&c, &name, &value, why)) == 0) {
 		if (!pfirst)
@@ -171,7 +164,7 @@ int sip_via_parse(struct sip_via *v, struct str *cur, const char **why)
 		sc_advance(&c, 1);
 		sc_skip_lws(&c);
 		if (c.len == 0 || c.s[0] == ',')
-			return fail(why, "empty via-parm");
+			return sc_fail(why, "empty via-parm", -EINVAL);
 	}
 	*cur = c;
 	return 0;

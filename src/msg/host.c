@@ -7,13 +7,6 @@
 #include <errno.h>
 #include <string.h>
 
-static int fail(const char **why, const char *reason)
-{
-	if (why)
-		*why = reason;
-	return -EINVAL;
-}
-
 /* IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each <= 255
  * (the ABNF allows 999; RFC 3261 §25.1 prose and every stack cap at 255). */
 static bool ipv4_valid(const char *s, size_t len)
@@ -168,14 +161,14 @@ int sip_hostport_parse(struct str *cur, struct str *host, enum sip_host_type *ty
 	enum sip_host_type t;
 
 	if (len == 0)
-		return fail(why, "empty host");
+		return sc_fail(why, "empty host", -EINVAL);
 	if (s[0] == '[') {
 		while (i < len && s[i] != ']')
 			i++;
 		if (i == len)
-			return fail(why, "unterminated IPv6 reference");
+			return sc_fail(why, "unterminated IPv6 reference", -EINVAL);
 		if (!ipv6_valid(s + 1, i - 1))
-			return fail(why, "bad IPv6 address");
+			return sc_fail(why, "bad IPv6 address", -EINVAL);
 		i++;
 		t = SIP_HOST_IPV6;
 	} else {
@@ -184,22 +177,22 @@ int sip_hostport_parse(struct str *cur, struct str *host, enum sip_host_type *ty
 		bool ipv4 = !name_ok && only_digits_dots(s, i);
 
 		if (i == 0)
-			return fail(why, "empty host");
+			return sc_fail(why, "empty host", -EINVAL);
 		/* "2001:db8::10" or "fe80::1" without brackets: RFC 5118 §4.2 */
 		if (i <= 4 && i < len && s[i] == ':' && all_hex(s, i)) {
 			size_t k = i + 1;
 			while (k < len && sc_hex((unsigned char)s[k]))
 				k++;
 			if (k < len && s[k] == ':')
-				return fail(why, "IPv6 address without brackets");
+				return sc_fail(why, "IPv6 address without brackets", -EINVAL);
 		}
 		if (ipv4) {
 			if (!ipv4_valid(s, i))
-				return fail(why, "bad IPv4 address");
+				return sc_fail(why, "bad IPv4 address", -EINVAL);
 			t = SIP_HOST_IPV4;
 		} else {
 			if (!name_ok)
-				return fail(why, "bad hostname");
+				return sc_fail(why, "bad hostname", -EINVAL);
 			t = SIP_HOST_NAME;
 		}
 	}
@@ -214,11 +207,11 @@ int sip_hostport_parse(struct str *cur, struct str *host, enum sip_host_type *ty
 		while (i < len && sc_digit((unsigned char)s[i])) {
 			v = v * 10 + (uint32_t)(s[i] - '0');
 			if (v > 65535)
-				return fail(why, "port out of range");
+				return sc_fail(why, "port out of range", -EINVAL);
 			i++;
 		}
 		if (i == d)
-			return fail(why, "bad port");
+			return sc_fail(why, "bad port", -EINVAL);
 		*port = (uint16_t)v;
 		*has_port = true;
 	}

@@ -110,4 +110,23 @@ static inline struct str sc_take_token(struct str *cur)
  * quotes. Returns 0 or -EINVAL if unterminated or holding a bad octet. */
 int sc_take_quoted(struct str *cur, struct str *out);
 
+/* Report a parse failure: *why (when asked for) gets reason. */
+static inline int sc_fail(const char **why, const char *reason, int err)
+{
+	if (why)
+		*why = reason;
+	return err;
+}
+
+/* A non-empty run of token characters (RFC 3261 §25.1 token). */
+static inline bool sc_is_token(struct str v)
+{
+	if (v.len == 0)
+		return false;
+	for (size_t i = 0; i < v.len; i++)
+		if (!sc_token((unsigned char)v.s[i]))
+			return false;
+	return true;
+}
+
 #endif

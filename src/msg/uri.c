@@ -7,13 +7,6 @@
 #include <errno.h>
 #include <string.h>
 
-static int fail(const char **why, const char *reason)
-{
-	if (why)
-		*why = reason;
-	return -EINVAL;
-}
-
 bool sip_uri_reserved(unsigned char c)
 {
 	/* reserved = ";" / "/" / "?" / ":" / "@" / "&" / "=" / "+" / "$" / "," */
@@ -78,17 +71,17 @@ static int prescan(const char *s, size_t len, const char **why)
 			break;
 		c = (unsigned char)s[i];
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-			return fail(why, "whitespace in URI");
+			return sc_fail(why, "whitespace in URI", -EINVAL);
 		if (c < 0x20 || c == 0x7f)
-			return fail(why, "control character in URI");
+			return sc_fail(why, "control character in URI", -EINVAL);
 		if (c >= 0x80)
-			return fail(why, "non-ASCII octet in URI");
+			return sc_fail(why, "non-ASCII octet in URI", -EINVAL);
 		if (c == '<' || c == '>')
-			return fail(why, "'<' or '>' in URI");
+			return sc_fail(why, "'<' or '>' in URI", -EINVAL);
 		if (c == '%') {
 			if (i + 2 >= len || !sc_hex((unsigned char)s[i + 1]) ||
 			    !sc_hex((unsigned char)s[i + 2]))
-				return fail(why, "bad escape");
+				return sc_fail(why, "bad escape", -EINVAL);
 			i += 2;
 		}
 	}
@@ -100,7 +93,7 @@ static int set_once(struct str *slot, bool *seen, struct str value, const char *
 		    const char *dup)
 {
 	if (*seen)
-		return fail(why, dup);
+		return sc_fail(why, dup, -EINVAL);
 	*seen = true;
 	*slot = value;
 	return 0;
@@ -124,15 +117,6 @@ static bool maddr_ok(struct str v)
 	       cur.len == 0;
 }
 
-static bool token_ok(struct str v)
-{
-	if (v.len == 0)
-		return false;
-	for (size_t i = 0; i < v.len; i++)
-		if (!sc_token((unsigned char)v.s[i]))
-			return false;
-	return true;
-}
 
 /* uri-parameters = *( ";" uri-parameter ), pname ["=" pvalue], both
  * 1*paramchar (RFC 3261 §25.1). */
@@ -145,36 +129,36 @@ static int parse_params(struct sip_uri *u, const char **why)
 
 	while (sip_uri_next_pair(&cur, ';', &name, &value, &has_eq)) {
 		if (name.len == 0)
-			return fail(why, "empty uri-parameter");
+			return sc_fail(why, "empty uri-parameter", -EINVAL);
 		if (has_eq && value.len == 0)
-			return fail(why, "empty uri-parameter value");
+			return sc_fail(why, "empty uri-parameter value", -EINVAL);
 		if (!chars_ok(name, SC_UNRESERVED | SC_PARAM) ||
 		    !chars_ok(value, SC_UNRESERVED | SC_PARAM))
-			return fail(why, "bad character in uri-parameter");
+			return sc_fail(why, "bad character in uri-parameter", -EINVAL);
 		if (str_caseeq_lit(name, "transport")) {
-			if (!token_ok(value))
-				return fail(why, "bad transport parameter");
+			if (!sc_is_token(value))
+				return sc_fail(why, "bad transport parameter", -EINVAL);
 			err = set_once(&u->transport, &seen_tr, value, why, "duplicate transport parameter");
 		} else if (str_caseeq_lit(name, "user")) {
-			if (!token_ok(value))
-				return fail(why, "bad user parameter");
+			if (!sc_is_token(value))
+				return sc_fail(why, "bad user parameter", -EINVAL);
 			err = set_once(&u->user_param, &seen_us, value, why, "duplicate user parameter");
 		} else if (str_caseeq_lit(name, "method")) {
-			if (!token_ok(value))
-				return fail(why, "bad method parameter");
+			if (!sc_is_token(value))
+				return sc_fail(why, "bad method parameter", -EINVAL);
 			err = set_once(&u->method, &seen_me, value, why, "duplicate method parameter");
 		} else if (str_caseeq_lit(name, "maddr")) {
 			if (!maddr_ok(value))
-				return fail(why, "bad maddr parameter");
+				return sc_fail(why, "bad maddr parameter", -EINVAL);
 			err = set_once(&u->maddr, &seen_ma, value, why, "duplicate maddr parameter");
 		} else if (str_caseeq_lit(name, "ttl")) {
 			if (!ttl_ok(value))
-				return fail(why, "bad ttl parameter");
+				return sc_fail(why, "bad ttl parameter", -EINVAL);
 			err = set_once(&u->ttl, &seen_ttl, value, why, "duplicate ttl parameter");
 		} else if (str_caseeq_lit(name, "lr")) {
 			/* lr-param = "lr"; "lr=on" from pre-RFC 3261 stacks is tolerated */
 			if (u->lr)
-				return fail(why, "duplicate lr parameter");
+				return sc_fail(why, "duplicate lr parameter", -EINVAL);
 			u->lr = true;
 		}
 		if (err)
@@ -192,11 +176,11 @@ static int parse_headers(struct str hdrs, const char **why)
 
 	while (sip_uri_next_pair(&hdrs, '&', &name, &value, &has_eq)) {
 		if (name.len == 0)
-			return fail(why, "empty URI header name");
+			return sc_fail(why, "empty URI header name", -EINVAL);
 		if (!has_eq)
-			return fail(why, "URI header without '='");
+			return sc_fail(why, "URI header without '='", -EINVAL);
 		if (!chars_ok(name, SC_UNRESERVED | SC_HNV) || !chars_ok(value, SC_UNRESERVED | SC_HNV))
-			return fail(why, "bad character in URI header");
+			return sc_fail(why, "bad character in URI header", -EINVAL);
 	}
 	return 0;
 }
@@ -219,14 +203,14 @@ static int parse_sip(struct sip_uri *u, struct str rest, const char **why)
 			u->password = str_make(ui.s + colon + 1, ui.len - (size_t)colon - 1);
 			u->has_password = true;
 			if (!chars_ok(u->password, SC_UNRESERVED | SC_PASSWORD))
-				return fail(why, "bad character in password");
+				return sc_fail(why, "bad character in password", -EINVAL);
 		} else {
 			u->user = ui;
 		}
 		if (u->user.len == 0)
-			return fail(why, "empty user");
+			return sc_fail(why, "empty user", -EINVAL);
 		if (!chars_ok(u->user, SC_UNRESERVED | SC_USER))
-			return fail(why, "bad character in user");
+			return sc_fail(why, "bad character in user", -EINVAL);
 		sc_advance(&rest, (size_t)at + 1);
 	}
 	err = sip_hostport_parse(&rest, &u->host, &u->host_type, &u->port, &u->has_port, why);
@@ -248,7 +232,7 @@ static int parse_sip(struct sip_uri *u, struct str rest, const char **why)
 		return parse_headers(u->headers, why);
 	}
 	if (rest.len)
-		return fail(why, "bad character after host");
+		return sc_fail(why, "bad character after host", -EINVAL);
 	return 0;
 }
 
@@ -271,28 +255,28 @@ static int parse_tel(struct sip_uri *u, struct str rest, const char **why)
 		if (sc_digit(c) || (!global && (sc_hex(c) || c == '*' || c == '#')))
 			digit = true;
 		else if (c != '-' && c != '.' && c != '(' && c != ')')
-			return fail(why, "bad tel number");
+			return sc_fail(why, "bad tel number", -EINVAL);
 	}
 	if (!digit)
-		return fail(why, "bad tel number");
+		return sc_fail(why, "bad tel number", -EINVAL);
 	if (semi >= 0) {
 		u->params = str_make(rest.s + semi + 1, rest.len - (size_t)semi - 1);
 		cur = u->params;
 		while (sip_uri_next_pair(&cur, ';', &name, &value, &has_eq)) {
 			/* pname = 1*( alphanum / "-" ), pvalue = 1*paramchar */
 			if (name.len == 0 || (has_eq && value.len == 0))
-				return fail(why, "empty tel parameter");
+				return sc_fail(why, "empty tel parameter", -EINVAL);
 			for (size_t i = 0; i < name.len; i++)
 				if (!sc_is((unsigned char)name.s[i], SC_ALNUM) && name.s[i] != '-')
-					return fail(why, "bad tel parameter");
+					return sc_fail(why, "bad tel parameter", -EINVAL);
 			if (!chars_ok(value, SC_UNRESERVED | SC_PARAM))
-				return fail(why, "bad tel parameter");
+				return sc_fail(why, "bad tel parameter", -EINVAL);
 			if (str_caseeq_lit(name, "phone-context"))
 				context = true;
 		}
 	}
 	if (!global && !context)
-		return fail(why, "local tel number without phone-context");
+		return sc_fail(why, "local tel number without phone-context", -EINVAL);
 	return 0;
 }
 
@@ -301,7 +285,7 @@ static int parse_tel(struct sip_uri *u, struct str rest, const char **why)
 static int parse_other(struct sip_uri *u, struct str rest, const char **why)
 {
 	if (rest.len == 0)
-		return fail(why, "empty URI after scheme");
+		return sc_fail(why, "empty URI after scheme", -EINVAL);
 	for (size_t i = 0; i < rest.len; i++) {
 		unsigned char c = (unsigned char)rest.s[i];
 		if (c == '%') {
@@ -309,7 +293,7 @@ static int parse_other(struct sip_uri *u, struct str rest, const char **why)
 			continue;
 		}
 		if (!sc_is(c, SC_UNRESERVED) && !sip_uri_reserved(c) && c != '[' && c != ']')
-			return fail(why, "bad character in URI");
+			return sc_fail(why, "bad character in URI", -EINVAL);
 	}
 	u->opaque = rest;
 	return 0;
@@ -325,20 +309,20 @@ int sip_uri_parse(struct sip_uri *u, const char *s, size_t len, const char **why
 	memset(u, 0, sizeof(*u));
 	u->raw = str_make(s, len);
 	if (len == 0)
-		return fail(why, "empty URI");
+		return sc_fail(why, "empty URI", -EINVAL);
 	err = prescan(s, len, why);
 	if (err)
 		return err;
 	colon = memchr(s, ':', len);
 	if (!colon)
-		return fail(why, "missing scheme");
+		return sc_fail(why, "missing scheme", -EINVAL);
 	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
 	if (!sc_alpha((unsigned char)s[0]))
-		return fail(why, "bad scheme");
+		return sc_fail(why, "bad scheme", -EINVAL);
 	for (i = 1; s + i < colon; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (!sc_is(c, SC_ALNUM) && c != '+' && c != '-' && c != '.')
-			return fail(why, "bad scheme");
+			return sc_fail(why, "bad scheme", -EINVAL);
 	}
 	u->scheme_str = str_make(s, i);
 	rest = str_make(s + i + 1, len - i - 1);
