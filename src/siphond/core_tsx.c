@@ -19,30 +19,18 @@ static uint64_t env_now(void *ctx)
 	return loop_now(c->loop);
 }
 
-static void on_wheel(void *arg)
-{
-	struct tsx_timer *tm = arg;
-	struct tsx *t = tm->tsx;
-
-	tsx_ref(t);
-	tsx_lock(t);
-	tsx_timer_fire(tm);
-	tsx_unlock(t);
-	tsx_unref(t);
-}
-
 static void env_timer_start(void *ctx, struct tsx_timer *tm, uint32_t ms)
 {
 	struct sd_core *c = ctx;
 
-	wheel_start(loop_wheel(c->loop), &tm->env.wt, ms, on_wheel, tm);
+	tsx_wheel_start(loop_wheel(c->loop), tm, ms);
 }
 
 static void env_timer_stop(void *ctx, struct tsx_timer *tm)
 {
 	struct sd_core *c = ctx;
 
-	wheel_stop(loop_wheel(c->loop), &tm->env.wt);
+	tsx_wheel_stop(loop_wheel(c->loop), tm);
 }
 
 static int env_send(void *ctx, struct tsx *t, const char *buf, size_t len)

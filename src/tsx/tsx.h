@@ -128,6 +128,13 @@ int tsx_server_respond(struct tsx *t, uint16_t code, const char *buf, size_t len
  * RFC 6026 §8.7). */
 int tsx_server_request(struct tsx *t, const struct sip_msg *req);
 
+/* ---- environments with a timing wheel ---- */
+
+/* Arm / stop tm on w (tm->env.wt); when due, the transaction's timer fires
+ * with its lock held. For the timer_start / timer_stop of a tsx_env. */
+void tsx_wheel_start(struct wheel *w, struct tsx_timer *tm, uint32_t ms);
+void tsx_wheel_stop(struct wheel *w, struct tsx_timer *tm);
+
 /* ---- common ---- */
 
 /* The environment calls this when tm is due (with tsx_lock() held when

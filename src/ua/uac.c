@@ -21,24 +21,19 @@ static uint64_t env_now(void *ctx)
 	return loop_now(u->loop);
 }
 
-static void on_wheel(void *arg)
-{
-	tsx_timer_fire(arg);
-}
-
 static void env_timer_start(void *ctx, struct tsx_timer *tm, uint32_t ms)
 {
 	struct ua_uac *u = ctx;
 
 	/* the loop keeps its wheel at loop_now(), so ms counts from now */
-	wheel_start(loop_wheel(u->loop), &tm->env.wt, ms, on_wheel, tm);
+	tsx_wheel_start(loop_wheel(u->loop), tm, ms);
 }
 
 static void env_timer_stop(void *ctx, struct tsx_timer *tm)
 {
 	struct ua_uac *u = ctx;
 
-	wheel_stop(loop_wheel(u->loop), &tm->env.wt);
+	tsx_wheel_stop(loop_wheel(u->loop), tm);
 }
 
 static int env_send(void *ctx, struct tsx *t, const char *buf, size_t len)
