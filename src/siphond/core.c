@@ -246,8 +246,22 @@ ssize_t sd_core_input(struct sd_core *c, const struct sd_in *in, struct sd_out *
 	c->cur_out = out;
 	rc = sip_msg_parse(m, in->buf, in->len, stream ? SIP_PARSE_STREAM : SIP_PARSE_DATAGRAM);
 	if (rc == -EAGAIN) {
+		size_t need = m->len ? (size_t)(m->buf - in->buf) + m->len : 0;
+
+		if (need > SD_MAX_MESSAGE) {
+			/* the header section says the message cannot fit: answer
+			 * rather than wait for bytes we would never take */
+			log_info(MOD, "%s message of %zu bytes from %s is above %u: 513",
+				 tp_proto_name(in->proto), need,
+				 tp_addr_fmt(&in->src, peer, sizeof(peer)), SD_MAX_MESSAGE);
+			if (m->is_request && m->via1_ok && m->method_id != SIP_METHOD_ACK)
+				respond(c, m, in, out, 513, NULL, STR_NULL);
+			c->cur_out = NULL;
+			out->close_after = true;
+			return -EPROTO;
+		}
 		c->cur_out = NULL;
-		out->need = m->len ? (size_t)(m->buf - in->buf) + m->len : 0;
+		out->need = need;
 		return 0;
 	}
 	skipped = (size_t)(m->buf - in->buf);

@@ -46,6 +46,9 @@ struct sd_in {
 	uint64_t conn_id;     /* streams: the connection (tp_tcp_conn_id), else 0 */
 };
 
+/* The largest message taken from a stream (the transport's buffer cap). */
+#define SD_MAX_MESSAGE 65536u /* = TP_TCP_MAX_MSG_DEFAULT */
+
 /* Where the reply goes; buf is the caller's (at least SD_REPLY_MAX bytes). */
 #define SD_REPLY_MAX 65535
 struct sd_out {

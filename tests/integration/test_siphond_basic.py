@@ -237,6 +237,18 @@ def test_tcp_garbage(srv):
         assert data == b"", "oversized message answered: %r" % data[:80]
     finally:
         s.close()
+    # a whole header section announcing a body beyond the cap: 513, then close
+    s = st.tcp_connect(srv.port)
+    try:
+        req = st.options(srv.port, s.getsockname()[1], transport="TCP").replace(
+            b"Content-Length: 0", b"Content-Length: 100000")
+        s.sendall(req)
+        msgs, closed = st.recv_messages(s, 1, timeout=3)
+        assert msgs and st.parse_status(msgs[0])[0] == 513, msgs
+        data, closed = st.recv_raw(s, 3)
+        assert closed, "connection left open after the 513"
+    finally:
+        s.close()
     still_serving(srv, "TCP garbage")
 
 

@@ -1,0 +1,117 @@
+/* Location service internals shared by rec.c, index.c, db.c, writer.c, loc.c. */
+#ifndef SIPHON_LOCATION_LOC_INT_H
+#define SIPHON_LOCATION_LOC_INT_H
+
+#include "location/loc.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+/* rec.c: an immutable, reference-counted binding; its strings follow it in
+ * the same allocation, so readers hold it without copying. */
+struct loc_rec {
+	atomic_uint ref;
+	struct loc_binding b; /* b.ref_ == this record */
+	char data[];
+};
+
+/* Copy b (one allocation, ref = 1). NULL on -ENOMEM. */
+struct loc_rec *loc_rec_new(const struct loc_binding *b);
+static inline void loc_rec_get(struct loc_rec *r)
+{
+	atomic_fetch_add_explicit(&r->ref, 1, memory_order_relaxed);
+}
+void loc_rec_put(struct loc_rec *r);
+
+/* index.c: hash AoR -> node holding that AoR's records, in stripes that each
+ * own their buckets and a rwlock (growth stays local to a stripe). */
+struct loc_aor {
+	struct loc_aor *next;
+	uint64_t hash;
+	uint32_t n, cap;
+	struct loc_rec **recs; /* the key is recs[0]->b.aor: a node is never empty */
+};
+
+#define LOC_STRIPES 64
+
+struct loc_stripe {
+	pthread_rwlock_t lock;
+	struct loc_aor **buckets;
+	size_t nbuckets, nodes;
+} __attribute__((aligned(64)));
+
+struct loc_index {
+	struct loc_stripe stripes[LOC_STRIPES];
+	atomic_size_t count;
+};
+
+int loc_index_init(struct loc_index *x);
+void loc_index_fini(struct loc_index *x);
+uint64_t loc_hash(struct str s);
+static inline struct loc_stripe *loc_index_stripe(struct loc_index *x, uint64_t h)
+{
+	return &x->stripes[h & (LOC_STRIPES - 1)];
+}
+/* The rest need the stripe of hash(aor) locked (write for changes). */
+struct loc_aor *loc_index_find(struct loc_stripe *s, uint64_t h, struct str aor);
+/* Insert r (taking over its reference) replacing the matching binding, whose
+ * record goes to *old (or NULL). Returns 0 or -ENOMEM (nothing changed). */
+int loc_index_put(struct loc_index *x, struct loc_stripe *s, uint64_t h, struct loc_rec *r,
+		  struct loc_rec **old);
+/* Unlink one record (or all when contact is NULL); returns how many records
+ * were put to *dropped (caller puts them after unlocking) - at most max. */
+size_t loc_index_del(struct loc_index *x, struct loc_stripe *s, uint64_t h, struct str aor,
+		     const struct str *contact, struct loc_rec **dropped, size_t max);
+/* Drop every record with expires <= now; returns how many. */
+size_t loc_index_expire(struct loc_index *x, time_t now);
+
+/* A queued change; the callback runs from loc_poll() once it is done. */
+enum loc_op_kind { LOC_OP_SAVE, LOC_OP_DEL, LOC_OP_DEL_AOR, LOC_OP_EXPIRE };
+
+struct loc_op {
+	struct loc_op *next;
+	enum loc_op_kind kind;
+	int err;
+	struct loc_rec *rec; /* SAVE: the new record */
+	struct loc_rec *old; /* SAVE: the record it replaced, if any */
+	struct str aor, contact; /* DEL, DEL_AOR: into data[] */
+	time_t now;          /* EXPIRE */
+	loc_done_cb cb;
+	void *arg;
+	char data[];
+};
+
+void loc_op_free(struct loc_op *op);
+
+/* db.c: the SQLite side. One connection, used by one thread at a time. */
+struct loc_db;
+int loc_db_open(struct loc_db **out, const char *path);
+void loc_db_close(struct loc_db *db);
+/* Load every binding unexpired at now into x. */
+int loc_db_load(struct loc_db *db, struct loc_index *x, time_t now);
+/* Apply ops as one transaction (BEGIN ... COMMIT). 0 or -EIO (rolled back). */
+int loc_db_apply(struct loc_db *db, struct loc_op *ops);
+
+/* writer.c: a change queue drained by a thread (sqlite) and a done list
+ * signalled through an eventfd. */
+struct loc_writer {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct loc_op *head, **tail; /* queued for the thread */
+	struct loc_op *done, **dtail; /* completed, for loc_poll() */
+	bool stop, has_thread;
+	int efd;
+	struct loc_db *db;
+	pthread_t thread;
+	uint64_t commits, ops, max_batch;
+};
+
+int loc_writer_init(struct loc_writer *w, struct loc_db *db);
+/* Drain the queue, stop the thread; done ops stay for loc_writer_poll(). */
+void loc_writer_fini(struct loc_writer *w);
+/* Queue op for the thread, or straight to the done list without a database. */
+void loc_writer_push(struct loc_writer *w, struct loc_op *op);
+int loc_writer_poll(struct loc_writer *w);
+
+#endif
