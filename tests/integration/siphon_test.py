@@ -29,7 +29,8 @@ import time
 import traceback
 
 NETNS_ENV = "SIPHON_TEST_NETNS"
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer",
+                   "WARNING: ThreadSanitizer")
 # A whole script must never run longer than this (ctest's own limit is 300 s).
 SCRIPT_DEADLINE = 280
 
