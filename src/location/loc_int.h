@@ -59,10 +59,9 @@ struct loc_aor *loc_index_find(struct loc_stripe *s, uint64_t h, struct str aor)
  * record goes to *old (or NULL). Returns 0 or -ENOMEM (nothing changed). */
 int loc_index_put(struct loc_index *x, struct loc_stripe *s, uint64_t h, struct loc_rec *r,
 		  struct loc_rec **old);
-/* Unlink one record (or all when contact is NULL); returns how many records
- * were put to *dropped (caller puts them after unlocking) - at most max. */
+/* Drop one binding (or all of aor's when contact is NULL); returns how many. */
 size_t loc_index_del(struct loc_index *x, struct loc_stripe *s, uint64_t h, struct str aor,
-		     const struct str *contact, struct loc_rec **dropped, size_t max);
+		     const struct str *contact);
 /* Drop every record with expires <= now; returns how many. */
 size_t loc_index_expire(struct loc_index *x, time_t now);
 
@@ -113,5 +112,7 @@ void loc_writer_fini(struct loc_writer *w);
 /* Queue op for the thread, or straight to the done list without a database. */
 void loc_writer_push(struct loc_writer *w, struct loc_op *op);
 int loc_writer_poll(struct loc_writer *w);
+/* Release the eventfd and locks (after fini and a last poll). */
+void loc_writer_close(struct loc_writer *w);
 
 #endif
