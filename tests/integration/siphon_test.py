@@ -418,6 +418,34 @@ def tcp_exchange(data, port, host="127.0.0.1", timeout=2.0):
         s.close()
 
 
+# ---------------------------------------------------------------- the siphon UA
+
+def run_siphon(bin_dir, argv, timeout=30):
+    """Run build/siphon to completion: (rc, stdout, stderr, seconds)."""
+    cmd = [os.path.join(bin_dir, "siphon")] + list(argv)
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _live_procs.add(p)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate(timeout=5)
+        raise AssertionError("siphon %s did not finish in %ss" % (" ".join(argv), timeout))
+    finally:
+        _live_procs.discard(p)
+    out, err = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+    for mark in SANITIZER_MARKS:
+        assert mark not in err, "siphon: sanitizer report:\n" + err[-3000:]
+    return p.returncode, out, err, time.monotonic() - t0
+
+
+def expect_exit(res, rc, needle):
+    code, out, err, _ = res
+    assert code == rc, "exit %s, expected %s\nstdout: %s\nstderr: %s" % (code, rc, out, err[-3000:])
+    assert needle in out, "%r not in stdout: %s\nstderr: %s" % (needle, out, err[-3000:])
+
+
 # ---------------------------------------------------------------- runner
 
 class Runner:

@@ -24,30 +24,8 @@ DNSMASQ = "/usr/sbin/dnsmasq"
 T1 = 50  # --timeout-t1: Timer F = 64*T1 = 3.2 s
 
 
-def siphon(bin_dir, argv, timeout=30):
-    """Run build/siphon to completion: (rc, stdout, stderr, seconds)."""
-    cmd = [os.path.join(bin_dir, "siphon")] + list(argv)
-    t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    st._live_procs.add(p)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate(timeout=5)
-        raise AssertionError("siphon %s did not finish in %ss" % (" ".join(argv), timeout))
-    finally:
-        st._live_procs.discard(p)
-    out, err = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
-    for mark in st.SANITIZER_MARKS:
-        assert mark not in err, "siphon: sanitizer report:\n" + err[-3000:]
-    return p.returncode, out, err, time.monotonic() - t0
 
 
-def expect(res, rc, needle):
-    code, out, err, _ = res
-    assert code == rc, "exit %s, expected %s\nstdout: %s\nstderr: %s" % (code, rc, out, err[-3000:])
-    assert needle in out, "%r not in stdout: %s\nstderr: %s" % (needle, out, err[-3000:])
 
 
 def udp_bound(port):
@@ -128,9 +106,9 @@ def failover_udp(bin_dir, dns, srv, dead, uri, rc, status):
     """uri resolves (_sip._udp.siphon.test) to the dead target first, then
     siphond: Timer F on the first, a new branch on the second, its answer."""
     dead_port = dead.getsockname()[1]
-    res = siphon(bin_dir, ["options", uri, "--dns-server", dns.server(),
+    res = st.run_siphon(bin_dir, ["options", uri, "--dns-server", dns.server(),
                            "--timeout-t1", str(T1), "-v"])
-    expect(res, rc, status)
+    st.expect_exit(res, rc, status)
     # Timer F = 64*T1 on the first target, then an immediate answer
     assert 3.1 <= res[3] <= 8, "took %.2fs, expected about 3.2s" % res[3]
     first, second = branches(res[2], "UDP", dead_port), branches(res[2], "UDP", srv.port)
@@ -162,10 +140,10 @@ def test_naptr_tcp(bin_dir, dns, srv, dead_tcp):
     transport error: next target at once), priority 20 is siphond's TCP. The
     name also has a _sip._udp SRV, which only a client that skipped the NAPTR
     would use (RFC 3263 §4.1)."""
-    res = siphon(bin_dir, ["options", "sip:127.0.0.1;maddr=naptr.siphon.test",
+    res = st.run_siphon(bin_dir, ["options", "sip:127.0.0.1;maddr=naptr.siphon.test",
                            "--dns-server", dns.server(),
                            "--timeout-t1", str(T1), "-v"])
-    expect(res, 0, "SIP/2.0 200 OK")
+    st.expect_exit(res, 0, "SIP/2.0 200 OK")
     assert res[3] < 3, "took %.2fs: the refused target was not failed over at once" % res[3]
     assert branches(res[2], "TCP", dead_tcp), "priority 10 not tried:\n" + res[2][-3000:]
     assert branches(res[2], "TCP", srv.port), "not sent over TCP to siphond:\n" + res[2][-3000:]
@@ -175,9 +153,9 @@ def test_naptr_tcp(bin_dir, dns, srv, dead_tcp):
 
 
 def test_no_records(bin_dir, dns):
-    res = siphon(bin_dir, ["options", "sip:nothing.siphon.test", "--dns-server", dns.server(),
+    res = st.run_siphon(bin_dir, ["options", "sip:nothing.siphon.test", "--dns-server", dns.server(),
                            "--timeout-t1", str(T1)])
-    expect(res, 3, "503 Service Unavailable (DNS: no such name or no usable records)")
+    st.expect_exit(res, 3, "503 Service Unavailable (DNS: no such name or no usable records)")
     assert res[3] < 10, "took %.2fs" % res[3]
 
 

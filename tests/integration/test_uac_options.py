@@ -29,30 +29,8 @@ T1 = 100  # --timeout-t1 for the silent peers: Timer F = 64*T1 = 6.4 s
 SCHEDULE = [0, 100, 300, 700, 1500, 3100, 6300]
 
 
-def siphon(bin_dir, argv, timeout=30):
-    """Run build/siphon to completion: (rc, stdout, stderr, seconds)."""
-    cmd = [os.path.join(bin_dir, "siphon")] + list(argv)
-    t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    st._live_procs.add(p)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate(timeout=5)
-        raise AssertionError("siphon %s did not finish in %ss" % (" ".join(argv), timeout))
-    finally:
-        st._live_procs.discard(p)
-    out, err = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
-    for mark in st.SANITIZER_MARKS:
-        assert mark not in err, "siphon: sanitizer report:\n" + err[-3000:]
-    return p.returncode, out, err, time.monotonic() - t0
 
 
-def expect(res, rc, needle):
-    code, out, err, _ = res
-    assert code == rc, "exit %s, expected %s\nstdout: %s\nstderr: %s" % (code, rc, out, err[-2000:])
-    assert needle in out, "%r not in stdout: %s\nstderr: %s" % (needle, out, err[-2000:])
 
 
 # ---------------------------------------------------------------- TLS
@@ -172,11 +150,11 @@ class Sipp:
 
 def test_siphond(bin_dir, srv, transport):
     uri = "sip:%s:%d" % (LOCAL, srv.port)
-    res = siphon(bin_dir, ["options", uri, "--transport", transport])
-    expect(res, 0, "SIP/2.0 200 OK")
+    res = st.run_siphon(bin_dir, ["options", uri, "--transport", transport])
+    st.expect_exit(res, 0, "SIP/2.0 200 OK")
     # -v: the whole response on stdout, the request traced on stderr
-    res = siphon(bin_dir, ["options", uri, "-v", "--transport", transport])
-    expect(res, 0, "Allow:")
+    res = st.run_siphon(bin_dir, ["options", uri, "-v", "--transport", transport])
+    st.expect_exit(res, 0, "Allow:")
     sent = res[2]
     for h in ("Via: SIP/2.0/%s " % transport.upper(), ";branch=z9hG4bK", ";rport",
               "Max-Forwards: 70", "CSeq: 1 OPTIONS", "Accept: application/sdp",
@@ -187,23 +165,23 @@ def test_siphond(bin_dir, srv, transport):
 def test_tls(bin_dir, certs):
     with st.Siphond(bin_dir, listen=["tls:%s:{port}" % LOCAL], config=certs.conf()) as srv:
         uri = "sip:%s:%d" % (LOCAL, srv.port)
-        res = siphon(bin_dir, ["options", uri, "--transport", "tls", "--ca-file", certs.ca])
-        expect(res, 0, "SIP/2.0 200 OK")
-        res = siphon(bin_dir, ["options", uri + ";transport=tls", "--ca-file", certs.ca])
-        expect(res, 0, "SIP/2.0 200 OK")
+        res = st.run_siphon(bin_dir, ["options", uri, "--transport", "tls", "--ca-file", certs.ca])
+        st.expect_exit(res, 0, "SIP/2.0 200 OK")
+        res = st.run_siphon(bin_dir, ["options", uri + ";transport=tls", "--ca-file", certs.ca])
+        st.expect_exit(res, 0, "SIP/2.0 200 OK")
         # an unrelated CA, and the system store: the server is not trusted
         for extra in (["--ca-file", certs.other_ca], []):
-            res = siphon(bin_dir, ["options", uri, "--transport", "tls"] + extra)
-            expect(res, 3, "503 Service Unavailable (transport error: TLS certificate")
+            res = st.run_siphon(bin_dir, ["options", uri, "--transport", "tls"] + extra)
+            st.expect_exit(res, 3, "503 Service Unavailable (transport error: TLS certificate")
 
 
 def test_silent(bin_dir, transport):
     with Sipp("uas_silent.xml", transport) as sipp:
         try:
             proto = "udp" if transport == "u1" else "tcp"
-            res = siphon(bin_dir, ["options", "sip:%s:%d" % (LOCAL, sipp.port),
+            res = st.run_siphon(bin_dir, ["options", "sip:%s:%d" % (LOCAL, sipp.port),
                                    "--transport", proto, "--timeout-t1", str(T1)])
-            expect(res, 2, "408 Request Timeout (no response)")
+            st.expect_exit(res, 2, "408 Request Timeout (no response)")
             # Timer F = 64*T1 (§17.1.2.2)
             assert 6.3 <= res[3] <= 8.5, "timed out after %.2fs, expected ~6.4s" % res[3]
             sipp.wait(10)  # the trace is complete once SIPp ended
@@ -225,9 +203,9 @@ def test_busy(bin_dir, transport):
     with Sipp("uas_486.xml", transport) as sipp:
         try:
             proto = "udp" if transport == "u1" else "tcp"
-            res = siphon(bin_dir, ["options", "sip:%s:%d" % (LOCAL, sipp.port),
+            res = st.run_siphon(bin_dir, ["options", "sip:%s:%d" % (LOCAL, sipp.port),
                                    "--transport", proto])
-            expect(res, 1, "SIP/2.0 486 Busy Here")
+            st.expect_exit(res, 1, "SIP/2.0 486 Busy Here")
             rc = sipp.wait(10)
             assert rc == 0, "sipp exit %s" % rc
         finally:
@@ -271,8 +249,8 @@ def test_stray_response(bin_dir):
 
 def test_refused(bin_dir):
     port = st.free_port()
-    res = siphon(bin_dir, ["options", "sip:%s:%d" % (LOCAL, port), "--transport", "tcp"])
-    expect(res, 3, "503 Service Unavailable (transport error: Connection refused)")
+    res = st.run_siphon(bin_dir, ["options", "sip:%s:%d" % (LOCAL, port), "--transport", "tcp"])
+    st.expect_exit(res, 3, "503 Service Unavailable (transport error: Connection refused)")
 
 
 def sent_size(trace, proto, port):
@@ -286,19 +264,19 @@ def test_large_over_tcp(bin_dir):
     UDP target is reached over TCP (Via TCP); a small one stays on UDP."""
     with st.Siphond(bin_dir, listen=["tcp:%s:{port}" % LOCAL]) as srv:
         uri = "sip:%s:%d" % (LOCAL, srv.port)
-        res = siphon(bin_dir, ["options", uri, "--pad", "1500", "-v"])
-        expect(res, 0, "SIP/2.0 200 OK")
+        res = st.run_siphon(bin_dir, ["options", uri, "--pad", "1500", "-v"])
+        st.expect_exit(res, 0, "SIP/2.0 200 OK")
         sizes = sent_size(res[2], "TCP", srv.port)
         assert len(sizes) == 1 and sizes[0] > 1500, "not sent over TCP:\n" + res[2][-3000:]
         assert not sent_size(res[2], "UDP", srv.port), "sent over UDP too"
         assert "Via: SIP/2.0/TCP " in res[2] and ";transport=tcp>" in res[2], res[2][-3000:]
         # -H works the same way
         pad = "X-Big: " + "y" * 1400
-        res = siphon(bin_dir, ["options", uri, "-H", pad, "-H", "X-Small: 1"])
-        expect(res, 0, "SIP/2.0 200 OK")
+        res = st.run_siphon(bin_dir, ["options", uri, "-H", pad, "-H", "X-Small: 1"])
+        st.expect_exit(res, 0, "SIP/2.0 200 OK")
         # small: UDP, where nobody listens: Timer F
-        res = siphon(bin_dir, ["options", uri, "--timeout-t1", "20", "-v"])
-        expect(res, 2, "408 Request Timeout")
+        res = st.run_siphon(bin_dir, ["options", uri, "--timeout-t1", "20", "-v"])
+        st.expect_exit(res, 2, "408 Request Timeout")
         assert sent_size(res[2], "UDP", srv.port), res[2][-2000:]
 
 
@@ -309,17 +287,17 @@ def test_large_udp_only_peer(bin_dir):
     with st.Siphond(bin_dir, listen=["udp:%s:{port}" % LOCAL],
                     extra=["--log-level", "debug"]) as srv:
         uri = "sip:%s:%d" % (LOCAL, srv.port)
-        res = siphon(bin_dir, ["options", uri, "--pad", "1500"])
-        expect(res, 3, "503 Service Unavailable (transport error: Connection refused)")
+        res = st.run_siphon(bin_dir, ["options", uri, "--pad", "1500"])
+        st.expect_exit(res, 3, "503 Service Unavailable (transport error: Connection refused)")
         time.sleep(0.2)
         assert "200 OK to" not in srv.stderr_text(), "the UDP peer got it:\n" + \
             srv.stderr_text()[-2000:]
         for argv in ([uri + ";transport=udp"], [uri, "--transport", "udp"]):
-            res = siphon(bin_dir, ["options", "--pad", "1500", "-v"] + argv)
-            expect(res, 0, "SIP/2.0 200 OK")
+            res = st.run_siphon(bin_dir, ["options", "--pad", "1500", "-v"] + argv)
+            st.expect_exit(res, 0, "SIP/2.0 200 OK")
             sizes = sent_size(res[2], "UDP", srv.port)
             assert sizes and sizes[0] > 1500, res[2][-2000:]
-        res = siphon(bin_dir, ["options", uri, "-H", "no colon"])
+        res = st.run_siphon(bin_dir, ["options", uri, "-H", "no colon"])
         assert res[0] == 64, res
 
 
@@ -330,7 +308,7 @@ def test_usage(bin_dir):
                  ["options", "mailto:bob@example.com"],
                  ["options", "sips:127.0.0.1;transport=udp"],
                  ["options", "sip:127.0.0.1", "--local", "not-an-address"]):
-        res = siphon(bin_dir, argv)
+        res = st.run_siphon(bin_dir, argv)
         assert res[0] == 64, "%s: exit %s, expected 64\n%s" % (argv, res[0], res[2])
 
 

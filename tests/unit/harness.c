@@ -90,3 +90,41 @@ void harness_assert_str(struct str s, const char *want, const char *file, int li
 		fail_msg("slice mismatch");
 	}
 }
+
+struct str harness_corpus_hdr(const char *buf, size_t len, const char *names, int nth)
+{
+	size_t i = 0;
+
+	while (i + 1 < len && !(buf[i] == '\r' && buf[i + 1] == '\n'))
+		i++;
+	i += 2;
+	while (i + 1 < len && !(buf[i] == '\r' && buf[i + 1] == '\n')) {
+		size_t e = i;
+		const char *colon;
+
+		for (;;) {
+			while (e + 1 < len && !(buf[e] == '\r' && buf[e + 1] == '\n'))
+				e++;
+			if (e + 2 < len && (buf[e + 2] == ' ' || buf[e + 2] == '\t')) {
+				e += 2;
+				continue;
+			}
+			break;
+		}
+		colon = memchr(buf + i, ':', e - i);
+		if (colon) {
+			struct str name = str_trim(str_make(buf + i, (size_t)(colon - buf - i)));
+			const char *p = names;
+
+			while (*p) {
+				size_t n = strcspn(p, "|");
+
+				if (str_caseeq(name, str_make(p, n)) && nth-- == 0)
+					return str_trim(str_make(colon + 1, (size_t)(buf + e - colon - 1)));
+				p += n + (p[n] == '|');
+			}
+		}
+		i = e + 2;
+	}
+	return STR_NULL;
+}

@@ -29,6 +29,12 @@ long harness_alloc_fail_loop(int (*fn)(void *ctx), void *ctx);
  * malloc: not counted by the leak check; release with free()). */
 char *harness_read_corpus(const char *rel, size_t *len);
 
+/* Value of the nth (0-based) header named one of names ("Via|v") in a corpus
+ * message: folded lines kept, trimmed as the message parser does. STR_NULL
+ * when there is no such header. An independent reader, so that parser
+ * tests do not check the parser against itself. */
+struct str harness_corpus_hdr(const char *buf, size_t len, const char *names, int nth);
+
 /* Assert that a slice equals a C string. */
 #define assert_str(slice, cstr) harness_assert_str((slice), (cstr), __FILE__, __LINE__)
 void harness_assert_str(struct str s, const char *want, const char *file, int line);

@@ -6,46 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Value of the nth (0-based) header named one of names ("Contact|m") in a
- * corpus message: folded lines kept, trimmed as the message parser does. */
-static struct str corpus_hdr(const char *buf, size_t len, const char *names, int nth)
-{
-	size_t i = 0;
-
-	while (i + 1 < len && !(buf[i] == '\r' && buf[i + 1] == '\n'))
-		i++;
-	i += 2;
-	while (i + 1 < len && !(buf[i] == '\r' && buf[i + 1] == '\n')) {
-		size_t e = i;
-		const char *colon;
-
-		for (;;) {
-			while (e + 1 < len && !(buf[e] == '\r' && buf[e + 1] == '\n'))
-				e++;
-			if (e + 2 < len && (buf[e + 2] == ' ' || buf[e + 2] == '\t')) {
-				e += 2;
-				continue;
-			}
-			break;
-		}
-		colon = memchr(buf + i, ':', e - i);
-		if (colon) {
-			struct str name = str_trim(str_make(buf + i, (size_t)(colon - buf - i)));
-			const char *p = names;
-
-			while (*p) {
-				size_t n = strcspn(p, "|");
-
-				if (str_caseeq(name, str_make(p, n)) && nth-- == 0)
-					return str_trim(str_make(colon + 1, (size_t)(buf + e - colon - 1)));
-				p += n + (p[n] == '|');
-			}
-		}
-		i = e + 2;
-	}
-	fail_msg("header %s not found", names);
-	return STR_NULL;
-}
 
 /* Parse the nth header `names` of a corpus file; returns the parser's code. */
 static int corpus_na(const char *file, const char *names, int nth, unsigned flags,
@@ -53,7 +13,7 @@ static int corpus_na(const char *file, const char *names, int nth, unsigned flag
 {
 	size_t len;
 	char *buf = harness_read_corpus(file, &len);
-	struct str v = corpus_hdr(buf, len, names, nth);
+	struct str v = harness_corpus_hdr(buf, len, names, nth);
 	struct str cur;
 	int rc;
 

@@ -7,46 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Value of the nth (0-based) header named one of names ("Via|v") in a corpus
- * message: folded lines kept, trimmed as the message parser does. STR_NULL
- * when there is no such header. */
-static struct str corpus_hdr(const char *buf, size_t len, const char *names, int nth)
-{
-	size_t i = 0;
-
-	while (i + 1 < len && !(buf[i] == '\r' && buf[i + 1] == '\n'))
-		i++;
-	i += 2;
-	while (i + 1 < len && !(buf[i] == '\r' && buf[i + 1] == '\n')) {
-		size_t e = i;
-		const char *colon;
-
-		for (;;) {
-			while (e + 1 < len && !(buf[e] == '\r' && buf[e + 1] == '\n'))
-				e++;
-			if (e + 2 < len && (buf[e + 2] == ' ' || buf[e + 2] == '\t')) {
-				e += 2;
-				continue;
-			}
-			break;
-		}
-		colon = memchr(buf + i, ':', e - i);
-		if (colon) {
-			struct str name = str_trim(str_make(buf + i, (size_t)(colon - buf - i)));
-			const char *p = names;
-
-			while (*p) {
-				size_t n = strcspn(p, "|");
-
-				if (str_caseeq(name, str_make(p, n)) && nth-- == 0)
-					return str_trim(str_make(colon + 1, (size_t)(buf + e - colon - 1)));
-				p += n + (p[n] == '|');
-			}
-		}
-		i = e + 2;
-	}
-	return STR_NULL;
-}
 
 /* All via-parms of all Via headers of a corpus file, parsed in order. */
 struct via_all {
@@ -62,7 +22,7 @@ static void via_all_load(struct via_all *all, const char *file)
 	all->buf = harness_read_corpus(file, &len);
 	all->n = 0;
 	for (int h = 0;; h++) {
-		struct str cur = corpus_hdr(all->buf, len, "Via|v", h);
+		struct str cur = harness_corpus_hdr(all->buf, len, "Via|v", h);
 		const char *why = NULL;
 
 		if (!cur.s)
@@ -272,7 +232,7 @@ static void test_badinv01(void **state)
 {
 	size_t len;
 	char *buf = harness_read_corpus("rfc4475/badinv01.dat", &len);
-	struct str cur = corpus_hdr(buf, len, "Via|v", 0);
+	struct str cur = harness_corpus_hdr(buf, len, "Via|v", 0);
 	struct sip_via v;
 	const char *why = NULL;
 
