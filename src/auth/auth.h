@@ -118,4 +118,9 @@ int auth_client_response(const struct sip_auth *challenge, struct str method, st
 			 struct str user, struct str password, uint32_t nc, char *out,
 			 size_t cap);
 
+/* Lowercase hex of len bytes; out holds 2 * len + 1 (how HA1 is stored). */
+void auth_hex(char *out, const uint8_t *in, size_t len);
+/* Decode exactly 2 * len hex digits (either case). Returns 0 or -EINVAL. */
+int auth_unhex(uint8_t *out, size_t len, struct str hex);
+
 #endif

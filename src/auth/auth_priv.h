@@ -36,10 +36,6 @@ uint64_t auth_now(const struct auth_server *s);
 size_t auth_b64url_encode(char *out, const uint8_t *in, size_t len);
 int auth_b64url_decode(uint8_t *out, size_t cap, struct str in);
 
-/* Lowercase hex of len bytes; out holds 2 * len + 1. */
-void auth_hex(char *out, const uint8_t *in, size_t len);
-/* Decode exactly 2 * len hex digits (either case). Returns 0 or -EINVAL. */
-int auth_unhex(uint8_t *out, size_t len, struct str hex);
 
 /* Mint a nonce for realm at time now into out (AUTH_NONCE_B64 chars, no NUL). */
 int auth_nonce_make(struct auth_server *s, struct str realm, uint64_t now,

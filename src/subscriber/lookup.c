@@ -7,29 +7,11 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 
-static int unhex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode exactly 2 * n hex digits into out; 0 or -EIO (a corrupt row). */
 static int decode(const unsigned char *h, int hlen, uint8_t *out, size_t n)
 {
-	if (!h || hlen < 0 || (size_t)hlen != 2 * n)
+	if (!h || hlen < 0 || auth_unhex(out, n, str_make((const char *)h, (size_t)hlen)) < 0)
 		return -EIO;
-	for (size_t i = 0; i < n; i++) {
-		int hi = unhex(h[2 * i]), lo = unhex(h[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -EIO;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
 	return 0;
 }
 

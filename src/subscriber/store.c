@@ -91,17 +91,6 @@ static void bind_str(sqlite3_stmt *st, int i, struct str v)
 	sqlite3_bind_text(st, i, v.s ? v.s : "", (int)v.len, SQLITE_TRANSIENT);
 }
 
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* Hex HA1 of user:domain:password for alg into out; 0 or -errno. */
 static int ha1_hex(enum auth_alg alg, struct str user, struct str domain, struct str password,
 		   char out[AUTH_HEX_MAX])
@@ -111,7 +100,7 @@ static int ha1_hex(enum auth_alg alg, struct str user, struct str domain, struct
 
 	if (n < 0)
 		return n;
-	hex(ha1, (size_t)n, out);
+	auth_hex(out, ha1, (size_t)n);
 	OPENSSL_cleanse(ha1, sizeof(ha1));
 	return 0;
 }
