@@ -2,6 +2,7 @@
  * store (digest users): user add|del|list. The password comes from a
  * no-echo prompt on a terminal or from one line of stdin; it is hashed
  * (subscriber/sub.h) and wiped, never stored, echoed or logged. */
+#include "base/fs.h"
 #include "base/log.h"
 #include "subscriber/sub.h"
 
@@ -43,29 +44,14 @@ static void usage(FILE *f)
 /* mkdir -p, as siphond does for its own data directory. */
 static int data_dir_prepare(const char *dir)
 {
-	char path[PATH_MAX];
-	size_t n = strlen(dir);
+	char failed[PATH_MAX];
+	int err = fs_mkdir_p(dir, 0750, failed, sizeof(failed));
 
-	if (n == 0 || n >= sizeof(path)) {
+	if (err == -EINVAL)
 		fprintf(stderr, "siphonctl: bad data directory '%s'\n", dir);
-		return -EINVAL;
-	}
-	memcpy(path, dir, n + 1);
-	for (char *p = path + 1; ; p++) {
-		char c = *p;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0750) < 0 && errno != EEXIST) {
-			fprintf(stderr, "siphonctl: cannot create %s: %s\n", path, strerror(errno));
-			return -errno;
-		}
-		*p = c;
-		if (!c)
-			break;
-	}
-	return 0;
+	else if (err < 0)
+		fprintf(stderr, "siphonctl: cannot create %s: %s\n", failed, strerror(-err));
+	return err;
 }
 
 /* ---- password input ---- */

@@ -2,6 +2,7 @@
  * thread's event loop, which takes the signals (SIGTERM/SIGINT stop, SIGHUP)
  * while the workers (server.h) serve. */
 #include "base/config.h"
+#include "base/fs.h"
 #include "base/log.h"
 #include "base/loop.h"
 #include "base/mem.h"
@@ -43,28 +44,17 @@ static void usage(FILE *f)
 /* mkdir -p, then prove we can write there. */
 static int data_dir_prepare(const char *dir)
 {
-	char path[PATH_MAX];
-	size_t n = strlen(dir);
+	char failed[PATH_MAX];
 	struct stat st;
+	int err = fs_mkdir_p(dir, 0750, failed, sizeof(failed));
 
-	if (n == 0 || n >= sizeof(path)) {
+	if (err == -EINVAL) {
 		log_err("siphond", "data_dir: bad path '%s'", dir);
-		return -EINVAL;
+		return err;
 	}
-	memcpy(path, dir, n + 1);
-	for (char *p = path + 1; ; p++) {
-		char c = *p;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0750) < 0 && errno != EEXIST) {
-			log_err("siphond", "data_dir: cannot create %s: %s", path, strerror(errno));
-			return -errno;
-		}
-		*p = c;
-		if (!c)
-			break;
+	if (err < 0) {
+		log_err("siphond", "data_dir: cannot create %s: %s", failed, strerror(-err));
+		return err;
 	}
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		log_err("siphond", "data_dir: %s is not a directory", dir);
