@@ -78,6 +78,11 @@ static int parse_request_line(struct sip_msg *m, const char *p, const char *eol)
 	if ((uri.scheme == SIP_URI_SIP || uri.scheme == SIP_URI_SIPS) && uri.headers.s)
 		return fail(m, 400, "Bad Request-URI", m->ruri.s);
 	m->ruri_scheme = uri.scheme;
+	if (uri.scheme == SIP_URI_SIP || uri.scheme == SIP_URI_SIPS) {
+		/* kept so that nobody parses the Request-URI a second time */
+		m->ruri_user = uri.user;
+		m->ruri_host = uri.host;
+	}
 	return 0;
 }
 
@@ -384,6 +389,7 @@ static void reset(struct sip_msg *m, const char *buf)
 	m->method_id = SIP_METHOD_OTHER;
 	m->ruri = STR_NULL;
 	m->ruri_scheme = 0;
+	m->ruri_user = m->ruri_host = STR_NULL;
 	m->status = 0;
 	m->reason = STR_NULL;
 	m->version = STR_NULL;

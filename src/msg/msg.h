@@ -102,6 +102,8 @@ struct sip_msg {
 	enum sip_method method_id;
 	struct str ruri;
 	uint8_t ruri_scheme; /* enum sip_uri_scheme, 0 if the Request-URI is bad */
+	struct str ruri_user, ruri_host; /* of a sip/sips Request-URI (host as written,
+					    IPv6 with brackets); empty otherwise */
 	/* status line */
 	uint16_t status;
 	struct str reason;

@@ -165,13 +165,11 @@ static bool check_extensions(struct sd_core *c, const struct sip_msg *m, const s
  * Request-URI host) rather than to a user or domain it would route to? */
 static bool addressed_to_us(const struct sip_msg *m, const struct sd_in *in)
 {
-	struct sip_uri u;
 	char local[64];
-	struct str host;
+	struct str host = m->ruri_host;
 
-	if (sip_uri_parse(&u, m->ruri.s, m->ruri.len, NULL) != 0 || u.user.len)
+	if (m->ruri_user.len || !host.len)
 		return false;
-	host = u.host;
 	if (host.len > 2 && host.s[0] == '[')
 		host = str_make(host.s + 1, host.len - 2);
 	tp_addr_host_fmt(&in->local, local, sizeof(local));

@@ -139,6 +139,8 @@ static void test_wsinv(void **state)
 	assert_int_equal(m.method_id, SIP_METHOD_INVITE);
 	assert_str(m.ruri, "sip:vivekg@chair-dnrc.example.com;unknownparam");
 	assert_int_equal(m.ruri_scheme, SIP_URI_SIP);
+	assert_str(m.ruri_user, "vivekg");
+	assert_str(m.ruri_host, "chair-dnrc.example.com");
 	assert_int_equal(m.max_forwards, 68);
 	assert_int_equal(m.cseq.num, 9);
 	assert_str(m.cseq.method, "INVITE");
@@ -299,6 +301,8 @@ static void test_ipv6(void **state)
 	(void)state;
 	assert_int_equal(sip_msg_parse(&m, b, len, 0), 0);
 	assert_str(m.ruri, "sip:[2001:db8::10]:5070");
+	assert_str(m.ruri_host, "[2001:db8::10]");
+	assert_str(m.ruri_user, "");
 	b = load("rfc5118/derived/mult-ip-in-header.dat", &len);
 	assert_int_equal(sip_msg_parse(&m, b, len, 0), 0);
 	assert_str(m.via1.host, "[2001:db8::9:1]");
