@@ -13,6 +13,7 @@
 struct loc {
 	struct loc_index idx;
 	struct loc_writer w;
+	struct loc_queue q; /* completions of changes made without a queue */
 	struct loc_db *db;
 	struct loop *loop;
 	struct loop_timer purge;
@@ -69,19 +70,24 @@ int loc_create(struct loc **out, const struct loc_cfg *cfg)
 		log_info("loc", "%s: %zu bindings loaded in %.3f s", cfg->db_path,
 			 loc_count(l), l->rebuild_s);
 	}
-	/* the connection passes to the writer thread from here on */
-	rc = loc_writer_init(&l->w, l->db);
+	rc = loc_queue_init(&l->q);
 	if (rc)
 		goto err_db;
+	/* the connection passes to the writer thread from here on */
+	rc = loc_writer_init(&l->w, l->db);
+	if (rc) {
+		loc_queue_fini(&l->q);
+		goto err_db;
+	}
 	if (cfg->loop) {
 		l->loop = cfg->loop;
 		l->purge_ms = (cfg->expire_interval_s ? cfg->expire_interval_s : 10) * 1000u;
-		rc = loop_fd_add(l->loop, l->w.efd, LOOP_READ, on_fd, l);
+		rc = loop_fd_add(l->loop, l->q.efd, LOOP_READ, on_fd, l);
 		if (rc)
 			goto err_writer;
 		rc = loop_timer_add(l->loop, &l->purge, l->purge_ms, on_purge, l);
 		if (rc) {
-			loop_fd_del(l->loop, l->w.efd);
+			loop_fd_del(l->loop, l->q.efd);
 			goto err_writer;
 		}
 	}
@@ -91,6 +97,7 @@ int loc_create(struct loc **out, const struct loc_cfg *cfg)
 err_writer:
 	loc_writer_fini(&l->w);
 	loc_writer_close(&l->w);
+	loc_queue_fini(&l->q);
 err_db:
 	loc_db_close(l->db);
 err_index:
@@ -106,11 +113,12 @@ void loc_destroy(struct loc *l)
 		return;
 	if (l->loop) {
 		loop_timer_cancel(l->loop, &l->purge);
-		loop_fd_del(l->loop, l->w.efd);
+		loop_fd_del(l->loop, l->q.efd);
 	}
 	loc_writer_fini(&l->w);
-	loc_writer_poll(&l->w);
+	loc_queue_drain(&l->q);
 	loc_writer_close(&l->w);
+	loc_queue_fini(&l->q);
 	loc_db_close(l->db);
 	loc_index_fini(&l->idx);
 	mem_free(l);
@@ -118,12 +126,12 @@ void loc_destroy(struct loc *l)
 
 int loc_fd(const struct loc *l)
 {
-	return l->w.efd;
+	return l->q.efd;
 }
 
 int loc_poll(struct loc *l)
 {
-	return loc_writer_poll(&l->w);
+	return loc_queue_poll(&l->q);
 }
 
 /* The memory backend skips the op when nobody waits for it. */
@@ -132,8 +140,9 @@ static bool need_op(const struct loc *l, loc_done_cb cb)
 	return l->db || cb;
 }
 
+/* A change for the writer; its callback will run from q (NULL: none). */
 static struct loc_op *op_new(enum loc_op_kind kind, struct str aor, struct str contact,
-			     loc_done_cb cb, void *arg)
+			     struct loc_queue *q, loc_done_cb cb, void *arg)
 {
 	struct loc_op *op = mem_zalloc(sizeof(*op) + aor.len + contact.len + 2);
 	char *p;
@@ -143,6 +152,7 @@ static struct loc_op *op_new(enum loc_op_kind kind, struct str aor, struct str c
 	op->kind = kind;
 	op->cb = cb;
 	op->arg = arg;
+	op->q = q;
 	p = op->data;
 	if (aor.len)
 		memcpy(p, aor.s, aor.len);
@@ -154,7 +164,21 @@ static struct loc_op *op_new(enum loc_op_kind kind, struct str aor, struct str c
 	return op;
 }
 
+/* Counted in q once the change cannot fail any more. */
+static void push(struct loc *l, struct loc_op *op)
+{
+	if (op->q)
+		loc_queue_begin(op->q);
+	loc_writer_push(&l->w, op);
+}
+
 int loc_save(struct loc *l, const struct loc_binding *b, loc_done_cb cb, void *arg)
+{
+	return loc_save_q(l, NULL, b, cb, arg);
+}
+
+int loc_save_q(struct loc *l, struct loc_queue *q, const struct loc_binding *b, loc_done_cb cb,
+	       void *arg)
 {
 	struct loc_op *op = NULL;
 	struct loc_rec *r, *old;
@@ -168,7 +192,7 @@ int loc_save(struct loc *l, const struct loc_binding *b, loc_done_cb cb, void *a
 	if (!r)
 		return -ENOMEM;
 	if (need_op(l, cb)) {
-		op = op_new(LOC_OP_SAVE, STR_NULL, STR_NULL, cb, arg);
+		op = op_new(LOC_OP_SAVE, STR_NULL, STR_NULL, q ? q : &l->q, cb, arg);
 		if (!op) {
 			loc_rec_put(r);
 			return -ENOMEM;
@@ -183,7 +207,7 @@ int loc_save(struct loc *l, const struct loc_binding *b, loc_done_cb cb, void *a
 	if (!rc && op) {
 		op->old = old; /* the writer deletes its row if the contact changed */
 		old = NULL;
-		loc_writer_push(&l->w, op);
+		push(l, op);
 	}
 	pthread_rwlock_unlock(&s->lock);
 	if (rc) {
@@ -196,8 +220,8 @@ int loc_save(struct loc *l, const struct loc_binding *b, loc_done_cb cb, void *a
 	return 0;
 }
 
-static int remove_common(struct loc *l, struct str aor, const struct str *contact,
-			 loc_done_cb cb, void *arg)
+static int remove_common(struct loc *l, struct loc_queue *q, struct str aor,
+			 const struct str *contact, loc_done_cb cb, void *arg)
 {
 	struct loc_op *op = NULL;
 	struct loc_stripe *s;
@@ -207,7 +231,7 @@ static int remove_common(struct loc *l, struct str aor, const struct str *contac
 		return -EINVAL;
 	if (need_op(l, cb)) {
 		op = op_new(contact ? LOC_OP_DEL : LOC_OP_DEL_AOR, aor,
-			    contact ? *contact : STR_NULL, cb, arg);
+			    contact ? *contact : STR_NULL, q ? q : &l->q, cb, arg);
 		if (!op)
 			return -ENOMEM;
 	}
@@ -216,19 +240,31 @@ static int remove_common(struct loc *l, struct str aor, const struct str *contac
 	pthread_rwlock_wrlock(&s->lock);
 	loc_index_del(&l->idx, s, h, aor, contact);
 	if (op)
-		loc_writer_push(&l->w, op);
+		push(l, op);
 	pthread_rwlock_unlock(&s->lock);
 	return 0;
 }
 
 int loc_remove(struct loc *l, struct str aor, struct str contact, loc_done_cb cb, void *arg)
 {
-	return remove_common(l, aor, &contact, cb, arg);
+	return remove_common(l, NULL, aor, &contact, cb, arg);
 }
 
 int loc_remove_all(struct loc *l, struct str aor, loc_done_cb cb, void *arg)
 {
-	return remove_common(l, aor, NULL, cb, arg);
+	return remove_common(l, NULL, aor, NULL, cb, arg);
+}
+
+int loc_remove_q(struct loc *l, struct loc_queue *q, struct str aor, struct str contact,
+		 loc_done_cb cb, void *arg)
+{
+	return remove_common(l, q, aor, &contact, cb, arg);
+}
+
+int loc_remove_all_q(struct loc *l, struct loc_queue *q, struct str aor, loc_done_cb cb,
+		     void *arg)
+{
+	return remove_common(l, q, aor, NULL, cb, arg);
 }
 
 /* q descending, then the most recently updated first (RFC 3261 §16.6 tries
@@ -303,11 +339,11 @@ size_t loc_expire(struct loc *l, time_t now)
 	 * nothing (rows left by an earlier failure); a failed allocation just
 	 * leaves the rows for the next round (loading skips expired rows) */
 	if (l->db) {
-		struct loc_op *op = op_new(LOC_OP_EXPIRE, STR_NULL, STR_NULL, NULL, NULL);
+		struct loc_op *op = op_new(LOC_OP_EXPIRE, STR_NULL, STR_NULL, NULL, NULL, NULL);
 
 		if (op) {
 			op->now = now;
-			loc_writer_push(&l->w, op);
+			push(l, op);
 		}
 	}
 	return n;

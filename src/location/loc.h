@@ -70,6 +70,22 @@ int loc_create(struct loc **out, const struct loc_cfg *cfg);
 /* Commit what is queued, run every pending callback, stop and free. */
 void loc_destroy(struct loc *l);
 
+/* Completion queues. A change made through a queue has its callback run by
+ * loc_queue_poll() on the thread that owns the queue (each siphond worker
+ * has one, so the registrar's answer leaves from the worker that owns the
+ * transaction). Changes made without one complete on loc's own queue
+ * (loc_fd/loc_poll). */
+struct loc_queue;
+/* Returns 0, -ENOMEM or -errno (eventfd). */
+int loc_queue_create(struct loc *l, struct loc_queue **out);
+/* Wait until every change made through q is done, run their callbacks on
+ * the calling thread, and free q. Before loc_destroy(l). */
+void loc_queue_destroy(struct loc_queue *q);
+/* Readable when callbacks are ready; then call loc_queue_poll(). */
+int loc_queue_fd(const struct loc_queue *q);
+/* Run the callbacks of q's completed changes; returns how many ran. */
+int loc_queue_poll(struct loc_queue *q);
+
 /* Readable when callbacks are ready; then call loc_poll(). */
 int loc_fd(const struct loc *l);
 /* Run the callbacks of completed changes; returns how many ran. */
@@ -83,6 +99,13 @@ int loc_save(struct loc *l, const struct loc_binding *b, loc_done_cb cb, void *a
 /* Remove one binding, or every binding of aor (Contact: *, §10.3 step 6). */
 int loc_remove(struct loc *l, struct str aor, struct str contact, loc_done_cb cb, void *arg);
 int loc_remove_all(struct loc *l, struct str aor, loc_done_cb cb, void *arg);
+/* The same, with cb run from q (NULL: loc's own queue). */
+int loc_save_q(struct loc *l, struct loc_queue *q, const struct loc_binding *b, loc_done_cb cb,
+	       void *arg);
+int loc_remove_q(struct loc *l, struct loc_queue *q, struct str aor, struct str contact,
+		 loc_done_cb cb, void *arg);
+int loc_remove_all_q(struct loc *l, struct loc_queue *q, struct str aor, loc_done_cb cb,
+		     void *arg);
 
 /* Fill out[0..max) with aor's bindings unexpired at now, q descending, then
  * most recently updated first. Returns how many were filled; each holds a

@@ -78,6 +78,7 @@ struct loc_op {
 	time_t now;          /* EXPIRE */
 	loc_done_cb cb;
 	void *arg;
+	struct loc_queue *q; /* where cb runs; NULL: freed once applied */
 	char data[];
 };
 
@@ -92,27 +93,43 @@ int loc_db_load(struct loc_db *db, struct loc_index *x, time_t now);
 /* Apply ops as one transaction (BEGIN ... COMMIT). 0 or -EIO (rolled back). */
 int loc_db_apply(struct loc_db *db, struct loc_op *ops);
 
-/* writer.c: a change queue drained by a thread (sqlite) and a done list
- * signalled through an eventfd. */
+/* queue.c: completed ops wait in their queue for loc_queue_poll(), which
+ * runs on the thread owning the queue; an eventfd says there are some. */
+struct loc_queue {
+	pthread_mutex_t lock;
+	pthread_cond_t idle;          /* inflight reached 0 */
+	struct loc_op *done, **dtail;
+	unsigned inflight;            /* begun, not yet delivered */
+	int efd;
+};
+
+int loc_queue_init(struct loc_queue *q);
+void loc_queue_fini(struct loc_queue *q);
+/* An op for q is on its way (counted until delivered). */
+void loc_queue_begin(struct loc_queue *q);
+/* Hand a finished op to its queue; any thread. */
+void loc_queue_deliver(struct loc_queue *q, struct loc_op *op);
+/* Wait until nothing is in flight for q, then run what is done. */
+void loc_queue_drain(struct loc_queue *q);
+
+/* writer.c: a change queue drained by a thread (sqlite) that commits each
+ * batch and delivers every op to its completion queue. */
 struct loc_writer {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct loc_op *head, **tail; /* queued for the thread */
-	struct loc_op *done, **dtail; /* completed, for loc_poll() */
 	bool stop, has_thread;
-	int efd;
 	struct loc_db *db;
 	pthread_t thread;
 	uint64_t commits, ops, max_batch;
 };
 
 int loc_writer_init(struct loc_writer *w, struct loc_db *db);
-/* Drain the queue, stop the thread; done ops stay for loc_writer_poll(). */
+/* Drain the queue and stop the thread (every op is delivered). */
 void loc_writer_fini(struct loc_writer *w);
-/* Queue op for the thread, or straight to the done list without a database. */
+/* Queue op for the thread, or deliver it at once without a database.
+ * op->q must have been counted with loc_queue_begin(). */
 void loc_writer_push(struct loc_writer *w, struct loc_op *op);
-int loc_writer_poll(struct loc_writer *w);
-/* Release the eventfd and locks (after fini and a last poll). */
 void loc_writer_close(struct loc_writer *w);
 
 #endif

@@ -1,30 +1,26 @@
 /* The writer: group commit. Callers queue changes; the thread takes all that
- * is queued, commits it as one transaction, and moves the batch to the done
- * list, waking loc_poll() through an eventfd. While it commits, new changes
- * pile up for the next batch, so the fsync cost is shared under load. */
+ * is queued, commits it as one transaction, and hands each change to its
+ * completion queue (queue.c). While it commits, new changes pile up for the
+ * next batch, so the fsync cost is shared under load. */
 #include "location/loc_int.h"
 
 #include "base/log.h"
 
 #include <errno.h>
 #include <stdint.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
-static void wake(struct loc_writer *w)
+/* Hand each op of a finished chain to its completion queue. */
+static void deliver(struct loc_op *op)
 {
-	uint64_t one = 1;
+	while (op) {
+		struct loc_op *next = op->next;
 
-	/* only fails when the counter would overflow: it is readable anyway */
-	if (write(w->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_err("loc", "eventfd write: %d", errno);
-}
-
-/* Append a chain to the done list; called with w->lock held. */
-static void done_append(struct loc_writer *w, struct loc_op *first, struct loc_op **last_next)
-{
-	*w->dtail = first;
-	w->dtail = last_next;
+		if (op->q)
+			loc_queue_deliver(op->q, op);
+		else
+			loc_op_free(op);
+		op = next;
+	}
 }
 
 static void *writer_main(void *arg)
@@ -33,7 +29,7 @@ static void *writer_main(void *arg)
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		struct loc_op *batch, **tail;
+		struct loc_op *batch;
 		uint64_t n = 0;
 		int err;
 
@@ -42,7 +38,6 @@ static void *writer_main(void *arg)
 		if (!w->head)
 			break; /* stopping and drained */
 		batch = w->head;
-		tail = w->tail;
 		w->head = NULL;
 		w->tail = &w->head;
 		pthread_mutex_unlock(&w->lock);
@@ -59,8 +54,9 @@ static void *writer_main(void *arg)
 			w->ops += n;
 		if (n > w->max_batch)
 			w->max_batch = n;
-		done_append(w, batch, tail);
-		wake(w);
+		pthread_mutex_unlock(&w->lock);
+		deliver(batch);
+		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
@@ -72,15 +68,10 @@ int loc_writer_init(struct loc_writer *w, struct loc_db *db)
 
 	w->head = NULL;
 	w->tail = &w->head;
-	w->done = NULL;
-	w->dtail = &w->done;
 	w->stop = false;
 	w->has_thread = false;
 	w->db = db;
 	w->commits = w->ops = w->max_batch = 0;
-	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (w->efd < 0)
-		return -errno;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	if (!db)
@@ -89,7 +80,6 @@ int loc_writer_init(struct loc_writer *w, struct loc_db *db)
 	if (rc) {
 		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->lock);
-		close(w->efd);
 		return rc == EAGAIN ? -ENOMEM : -rc;
 	}
 	w->has_thread = true;
@@ -112,50 +102,20 @@ void loc_writer_push(struct loc_writer *w, struct loc_op *op)
 {
 	op->next = NULL;
 	op->err = 0;
-	pthread_mutex_lock(&w->lock);
-	if (w->has_thread) {
-		bool was_empty = !w->head;
-
-		*w->tail = op;
-		w->tail = &op->next;
-		if (was_empty)
-			pthread_cond_signal(&w->cond);
-	} else {
-		bool was_empty = !w->done;
-
-		done_append(w, op, &op->next);
-		if (was_empty)
-			wake(w);
+	if (!w->has_thread) { /* memory backend: nothing to wait for */
+		deliver(op);
+		return;
 	}
-	pthread_mutex_unlock(&w->lock);
-}
-
-int loc_writer_poll(struct loc_writer *w)
-{
-	struct loc_op *list, *next;
-	uint64_t v;
-	int n = 0;
-
-	if (read(w->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		log_err("loc", "eventfd read: %d", errno);
 	pthread_mutex_lock(&w->lock);
-	list = w->done;
-	w->done = NULL;
-	w->dtail = &w->done;
+	if (!w->head)
+		pthread_cond_signal(&w->cond);
+	*w->tail = op;
+	w->tail = &op->next;
 	pthread_mutex_unlock(&w->lock);
-	for (; list; list = next) {
-		next = list->next;
-		if (list->cb)
-			list->cb(list->err, list->arg);
-		loc_op_free(list);
-		n++;
-	}
-	return n;
 }
 
 void loc_writer_close(struct loc_writer *w)
 {
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
-	close(w->efd);
 }

@@ -233,7 +233,7 @@ static void apply(struct reg_req *q, struct reg_pend *p)
 		if (!q->evict[j])
 			continue;
 		atomic_fetch_add(&p->left, 1);
-		pend_op(p, loc_remove(loc, p->aor, q->b[j].contact, on_loc_done, p));
+		pend_op(p, loc_remove_q(loc, p->r->cfg.queue, p->aor, q->b[j].contact, on_loc_done, p));
 	}
 	for (size_t i = 0; i < q->nc && !atomic_load(&p->err); i++) {
 		const struct reg_contact *c = &q->c[i];
@@ -245,7 +245,7 @@ static void apply(struct reg_req *q, struct reg_pend *p)
 			if (!old)
 				continue; /* nothing to remove */
 			atomic_fetch_add(&p->left, 1);
-			rc = loc_remove(loc, p->aor, old->contact, on_loc_done, p);
+			rc = loc_remove_q(loc, p->r->cfg.queue, p->aor, old->contact, on_loc_done, p);
 		} else {
 			nb = (struct loc_binding){
 				.aor = p->aor,
@@ -265,7 +265,7 @@ static void apply(struct reg_req *q, struct reg_pend *p)
 				.q = c->q,
 			};
 			atomic_fetch_add(&p->left, 1);
-			rc = loc_save(loc, &nb, on_loc_done, p);
+			rc = loc_save_q(loc, p->r->cfg.queue, &nb, on_loc_done, p);
 		}
 		pend_op(p, rc);
 	}
@@ -308,7 +308,7 @@ static void run(struct reg_req *q, int star, reg_done_cb cb, void *arg)
 	}
 	if (star) {
 		atomic_fetch_add(&p->left, 1);
-		pend_op(p, loc_remove_all(q->r->loc, p->aor, on_loc_done, p));
+		pend_op(p, loc_remove_all_q(q->r->loc, q->r->cfg.queue, p->aor, on_loc_done, p));
 	} else {
 		apply(q, p);
 	}

@@ -44,6 +44,9 @@ struct reg_cfg {
 	uint32_t (*rand)(void *arg); /* NULL: internal generator */
 	void *rand_arg;
 	const char *server;       /* Server header value for the caller, may be NULL */
+	/* Where reg_handle()'s callbacks run (loc_queue_poll); NULL: the
+	 * location service's own queue (loc_poll). */
+	struct loc_queue *queue;
 };
 
 /* Where the request came from: "udp:192.0.2.1:5060" (RFC 3581, RFC 5626 §5),
@@ -67,7 +70,7 @@ void reg_destroy(struct reg *r);
 struct str reg_server(const struct reg *r);
 
 /* Handle a REGISTER parsed by sip_msg_parse(). cb runs exactly once: at once
- * for errors and fetches, otherwise from loc_poll() once every change is
+ * for errors and fetches, otherwise from cfg.queue's poll once every change is
  * durable. m need not outlive this call. Returns 0, or -EINVAL (cb not called)
  * when m is not a REGISTER request. */
 int reg_handle(struct reg *r, const struct sip_msg *m, const struct reg_source *src,
