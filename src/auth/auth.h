@@ -52,16 +52,22 @@ struct auth_server_cfg {
 	uint64_t (*now)(void *arg); /* seconds; NULL: CLOCK_REALTIME */
 	void *now_arg;
 	size_t max_nonces;     /* nonce-count table size; 0: 4096 */
+	/* Algorithms offered, in the order of the challenge lines (a client
+	 * takes the first it supports, RFC 8760 §2.4); credentials with any
+	 * other are refused. NULL: SHA-256 then MD5. */
+	const enum auth_alg *algs;
+	size_t nalgs;          /* 1 or 2, no repeats */
 };
 
 /* Allocate a server; *sp is NULL on failure. Returns 0, -ENOMEM, -EINVAL
- * (empty secret) or -EIO (no randomness). */
+ * (empty or too long secret, bad algs) or -EIO (no randomness). */
 int auth_server_create(struct auth_server **sp, const struct auth_server_cfg *cfg);
 void auth_server_destroy(struct auth_server *s);
 
 /* Write the challenge header lines for a 401 (WWW-Authenticate) or, with
- * proxy, a 407 (Proxy-Authenticate): one line per algorithm, SHA-256 first
- * (RFC 8760 §2.4), each ending in CRLF, sharing one fresh nonce:
+ * proxy, a 407 (Proxy-Authenticate): one line per offered algorithm (by
+ * default SHA-256 first, RFC 8760 §2.4), each ending in CRLF, sharing one
+ * fresh nonce:
  *   WWW-Authenticate: Digest realm="r", nonce="n", algorithm=SHA-256, qop="auth"
  * stale=true is added when asked (RFC 7616 §3.3). out is NUL-terminated.
  * Returns the length written (without the NUL), -ENOSPC or -EINVAL. */

@@ -26,6 +26,8 @@ struct auth_server {
 	void *now_arg;
 	atomic_uint seq;
 	struct auth_nc_table *nct;
+	enum auth_alg algs[2]; /* offered, in order */
+	size_t nalgs;
 };
 
 uint64_t auth_now(const struct auth_server *s);

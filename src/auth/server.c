@@ -17,6 +17,9 @@ int auth_server_create(struct auth_server **sp, const struct auth_server_cfg *cf
 	int rc;
 
 	*sp = NULL;
+	if (cfg->algs && (cfg->nalgs < 1 || cfg->nalgs > 2 ||
+			  (cfg->nalgs == 2 && cfg->algs[0] == cfg->algs[1])))
+		return -EINVAL;
 	if (cfg->secret && (cfg->secret_len == 0 || cfg->secret_len > sizeof(s->secret)))
 		return -EINVAL;
 	s = mem_zalloc(sizeof(*s));
@@ -39,6 +42,16 @@ int auth_server_create(struct auth_server **sp, const struct auth_server_cfg *cf
 	}
 	atomic_init(&s->seq, seq0);
 	s->ttl = cfg->nonce_ttl ? cfg->nonce_ttl : DEFAULT_TTL;
+	if (cfg->algs) {
+		for (size_t i = 0; i < cfg->nalgs; i++)
+			s->algs[i] = cfg->algs[i];
+		s->nalgs = cfg->nalgs;
+	} else {
+		/* SHA-256 first: a client takes the first it supports (RFC 8760 §2.4) */
+		s->algs[0] = AUTH_ALG_SHA256;
+		s->algs[1] = AUTH_ALG_MD5;
+		s->nalgs = 2;
+	}
 	s->now = cfg->now;
 	s->now_arg = cfg->now_arg;
 	rc = auth_nc_create(&s->nct, cfg->max_nonces ? cfg->max_nonces : DEFAULT_MAX_NONCES);
@@ -75,8 +88,6 @@ uint64_t auth_now(const struct auth_server *s)
 int auth_challenge_build(struct auth_server *s, struct str realm, bool stale, bool proxy,
 			 char *out, size_t cap)
 {
-	/* SHA-256 first: a client takes the first it supports (RFC 8760 §2.4) */
-	static const enum auth_alg algs[] = { AUTH_ALG_SHA256, AUTH_ALG_MD5 };
 	char nonce[AUTH_NONCE_B64 + 1];
 	size_t pos = 0;
 	int rc;
@@ -88,7 +99,7 @@ int auth_challenge_build(struct auth_server *s, struct str realm, bool stale, bo
 	if (rc < 0)
 		return rc;
 	nonce[AUTH_NONCE_B64] = '\0';
-	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+	for (size_t i = 0; i < s->nalgs; i++) {
 		rc = auth_put_str(out, cap, &pos, proxy ? "Proxy-Authenticate" : "WWW-Authenticate");
 		if (!rc)
 			rc = auth_put_str(out, cap, &pos, ": Digest realm=\"");
@@ -101,7 +112,7 @@ int auth_challenge_build(struct auth_server *s, struct str realm, bool stale, bo
 		if (!rc)
 			rc = auth_put_str(out, cap, &pos, "\", algorithm=");
 		if (!rc)
-			rc = auth_put_str(out, cap, &pos, auth_alg_name(algs[i]));
+			rc = auth_put_str(out, cap, &pos, auth_alg_name(s->algs[i]));
 		if (!rc)
 			rc = auth_put_str(out, cap, &pos, ", qop=\"auth\"");
 		if (!rc && stale)

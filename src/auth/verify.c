@@ -82,6 +82,8 @@ int auth_verify(struct auth_server *s, const struct sip_auth *cred, struct str m
 	res->user = cred->username;
 	if (auth_alg_parse(cred->algorithm, &res->alg) < 0)
 		return verdict(res, AUTH_MALFORMED, "unsupported algorithm");
+	if (res->alg != s->algs[0] && (s->nalgs < 2 || res->alg != s->algs[1]))
+		return verdict(res, AUTH_MALFORMED, "algorithm not offered");
 	dlen = auth_alg_len(res->alg);
 	/* we never offer userhash (RFC 7616 §3.4.4) */
 	if (cred->userhash.len && !str_caseeq_lit(cred->userhash, "false"))

@@ -36,6 +36,14 @@ int sd_core_create(struct sd_core **out, const struct sd_core_cfg *cfg)
 	if (getrandom(&c->salt, sizeof(c->salt), 0) != sizeof(c->salt))
 		c->salt = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
 	sd_tsx_init(c, cfg);
+	if (cfg) {
+		int err = sd_reg_init(c, cfg);
+
+		if (err < 0) {
+			sd_core_destroy(c);
+			return err;
+		}
+	}
 	*out = c;
 	return 0;
 }
@@ -44,6 +52,7 @@ void sd_core_destroy(struct sd_core *c)
 {
 	if (!c)
 		return;
+	sd_reg_fini(c); /* answers owed go out through live transactions */
 	sd_tsx_shutdown(c);
 	mem_free(c);
 }
@@ -94,8 +103,8 @@ static void response_route(const struct sip_msg *m, const struct sd_in *in, stru
 		tp_addr_set_port(&out->dst, port);
 }
 
-static void respond(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
-		    struct sd_out *out, uint16_t code, const char *reason, struct str extra)
+void sd_respond(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+		struct sd_out *out, uint16_t code, const char *reason, struct str extra)
 {
 	struct sip_resp_opts opt = { 0 };
 	char tag[17], recv[64], peer[80];
@@ -116,7 +125,7 @@ static void respond(struct sd_core *c, const struct sip_msg *m, const struct sd_
 	}
 	/* the request's server transaction sends it and keeps it for
 	 * retransmission; without one it goes out statelessly */
-	if (!c->cur_tsx || sd_tsx_respond(c, code, (size_t)n) != 0)
+	if (!c->cur_tsx || sd_tsx_respond(c, code, out->buf, (size_t)n) != 0)
 		out->len = (size_t)n;
 	log_debug(MOD, "%u %s to %s (call-id %.*s)", code, reason ? reason : sip_reason_phrase(code),
 		  tp_addr_fmt(&out->dst, peer, sizeof(peer)), STR_FMT(m->call_id));
@@ -124,8 +133,8 @@ static void respond(struct sd_core *c, const struct sip_msg *m, const struct sd_
 
 /* RFC 3261 §8.2.2.3 / §16.3 step 6: answer 420 listing the unknown
  * option-tags of hdr type t. Returns true if it answered. */
-static bool check_extensions(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
-			     struct sd_out *out, enum sip_hdr_type t)
+bool sd_check_extensions(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+			 struct sd_out *out, enum sip_hdr_type t)
 {
 	char unsupported[1024];
 	size_t len = 0;
@@ -149,7 +158,7 @@ static bool check_extensions(struct sd_core *c, const struct sip_msg *m, const s
 			bad = true;
 		}
 		if (rc < 0) {
-			respond(c, m, in, out, 400, t == SIP_HDR_REQUIRE ? "Bad Require" : "Bad Proxy-Require",
+			sd_respond(c, m, in, out, 400, t == SIP_HDR_REQUIRE ? "Bad Require" : "Bad Proxy-Require",
 				STR_NULL);
 			return true;
 		}
@@ -157,13 +166,13 @@ static bool check_extensions(struct sd_core *c, const struct sip_msg *m, const s
 	if (!bad)
 		return false;
 	len += (size_t)snprintf(unsupported + len, sizeof(unsupported) - len, "\r\n");
-	respond(c, m, in, out, 420, NULL, str_make(unsupported, len));
+	sd_respond(c, m, in, out, 420, NULL, str_make(unsupported, len));
 	return true;
 }
 
 /* Is the request addressed to this server (its own address as the
  * Request-URI host) rather than to a user or domain it would route to? */
-static bool addressed_to_us(const struct sip_msg *m, const struct sd_in *in)
+bool sd_addressed_to_us(const struct sip_msg *m, const struct sd_in *in)
 {
 	char local[64];
 	struct str host = m->ruri_host;
@@ -179,52 +188,60 @@ static bool addressed_to_us(const struct sip_msg *m, const struct sd_in *in)
 static void handle_request(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
 			   struct sd_out *out)
 {
-	static const char options_hdrs[] = "Allow: OPTIONS, ACK, CANCEL\r\n"
-					   "Accept: application/sdp\r\n"
+	static const char options_hdrs[] = "Accept: application/sdp\r\n"
 					   "Accept-Encoding: identity\r\n"
 					   "Accept-Language: en\r\n"
 					   "Supported: \r\n";
 	bool ack = m->method_id == SIP_METHOD_ACK;
+	/* §20.5: what this server does itself */
+	struct str allow = c->regsvc ? STR_LIT("Allow: OPTIONS, ACK, CANCEL, REGISTER\r\n")
+				     : STR_LIT("Allow: OPTIONS, ACK, CANCEL\r\n");
+	char hdrs[256];
 
 	/* RFC 3261 §8.2.2.1 / §16.3 step 2 (RFC 4475 §3.3.2) */
 	if (m->ruri_scheme != SIP_URI_SIP && m->ruri_scheme != SIP_URI_SIPS &&
 	    m->ruri_scheme != SIP_URI_TEL) {
 		if (!ack)
-			respond(c, m, in, out, 416, NULL, STR_NULL);
+			sd_respond(c, m, in, out, 416, NULL, STR_NULL);
 		return;
 	}
-	if (!addressed_to_us(m, in)) {
+	if (m->method_id == SIP_METHOD_REGISTER && sd_reg_request(c, m, in, out))
+		return;
+	if (!sd_addressed_to_us(m, in)) {
 		/* a request this server would forward (§16) */
 		if (ack)
 			return;
 		if (m->max_forwards == 0) { /* §16.3 step 3 */
-			respond(c, m, in, out, 483, NULL, STR_NULL);
+			sd_respond(c, m, in, out, 483, NULL, STR_NULL);
 			return;
 		}
-		if (check_extensions(c, m, in, out, SIP_HDR_PROXY_REQUIRE))
+		if (sd_check_extensions(c, m, in, out, SIP_HDR_PROXY_REQUIRE))
 			return;
 		if (m->method_id == SIP_METHOD_CANCEL) {
-			respond(c, m, in, out, sd_tsx_cancel_code(c, m), NULL, STR_NULL);
+			sd_respond(c, m, in, out, sd_tsx_cancel_code(c, m), NULL, STR_NULL);
 			return;
 		}
 		/* routing is not implemented yet */
-		respond(c, m, in, out, 501, NULL, STR_LIT("Allow: OPTIONS, ACK, CANCEL\r\n"));
+		sd_respond(c, m, in, out, 501, NULL, allow);
 		return;
 	}
 	/* the server is the UAS (§8.2) */
 	if (ack)
 		return; /* nothing of ours to acknowledge */
-	if (m->method_id != SIP_METHOD_CANCEL && check_extensions(c, m, in, out, SIP_HDR_REQUIRE))
+	if (m->method_id != SIP_METHOD_CANCEL && sd_check_extensions(c, m, in, out, SIP_HDR_REQUIRE))
 		return;
 	switch (m->method_id) {
 	case SIP_METHOD_OPTIONS: /* §11.2 */
-		respond(c, m, in, out, 200, NULL, STR_LIT(options_hdrs));
+		memcpy(hdrs, allow.s, allow.len);
+		memcpy(hdrs + allow.len, options_hdrs, sizeof(options_hdrs) - 1);
+		sd_respond(c, m, in, out, 200, NULL,
+			   str_make(hdrs, allow.len + sizeof(options_hdrs) - 1));
 		break;
 	case SIP_METHOD_CANCEL: /* §9.2 */
-		respond(c, m, in, out, sd_tsx_cancel_code(c, m), NULL, STR_NULL);
+		sd_respond(c, m, in, out, sd_tsx_cancel_code(c, m), NULL, STR_NULL);
 		break;
 	default: /* §8.2.1 */
-		respond(c, m, in, out, 501, NULL, STR_LIT("Allow: OPTIONS, ACK, CANCEL\r\n"));
+		sd_respond(c, m, in, out, 501, NULL, allow);
 		break;
 	}
 }
@@ -253,7 +270,7 @@ ssize_t sd_core_input(struct sd_core *c, const struct sd_in *in, struct sd_out *
 				 tp_proto_name(in->proto), need,
 				 tp_addr_fmt(&in->src, peer, sizeof(peer)), SD_MAX_MESSAGE);
 			if (m->is_request && m->via1_ok && m->method_id != SIP_METHOD_ACK)
-				respond(c, m, in, out, 513, NULL, STR_NULL);
+				sd_respond(c, m, in, out, 513, NULL, STR_NULL);
 			c->cur_out = NULL;
 			out->close_after = true;
 			return -EPROTO;
@@ -270,7 +287,7 @@ ssize_t sd_core_input(struct sd_core *c, const struct sd_in *in, struct sd_out *
 			 STR_FMT(m->call_id),
 			 m->is_request && m->via1_ok ? "" : "; dropped");
 		if (m->is_request && m->method_id != SIP_METHOD_ACK)
-			respond(c, m, in, out, (uint16_t)m->err.code, m->err.reason, STR_NULL);
+			sd_respond(c, m, in, out, (uint16_t)m->err.code, m->err.reason, STR_NULL);
 		c->cur_out = NULL;
 		if (stream && m->len == 0) {
 			/* RFC 3261 §18.3: framing is lost on this connection */

@@ -1,6 +1,7 @@
 /* siphond's message core: what the server does with each received message.
  * Transport-independent: it is handed bytes and a source, and fills a reply.
- * (Issue 2 scope: validation, OPTIONS, 4xx/5xx answers; routing comes later.) */
+ * It validates, answers OPTIONS and errors itself, and hands REGISTER to the
+ * registrar (core_reg.c); routing comes with the proxy. */
 #ifndef SIPHON_SIPHOND_CORE_H
 #define SIPHON_SIPHOND_CORE_H
 
@@ -16,6 +17,7 @@ struct sd_core;
 struct loop;
 struct tsx_table;
 struct tsx_timers;
+struct sd_regsvc;
 
 struct sd_core_cfg {
 	const char *server_name; /* Server header value; NULL for "Siphon/<version>" */
@@ -33,6 +35,9 @@ struct sd_core_cfg {
 	int (*send_stream)(void *ctx, uint64_t conn_id, const void *buf, size_t len);
 	void *send_ctx;
 	const struct tsx_timers *timers; /* T1, T2, T4, D; NULL: RFC 3261 defaults */
+	/* The registrar (stateful mode only); NULL: REGISTER gets 501. */
+	const struct sd_regsvc *regsvc;
+	bool purge; /* this core runs the expired-binding purge (one per server) */
 };
 
 /* One received input: a whole datagram (UDP) or the unconsumed front of a

@@ -3,6 +3,7 @@
 #ifndef SIPHON_SIPHOND_CORE_PRIV_H
 #define SIPHON_SIPHOND_CORE_PRIV_H
 
+#include "base/loop.h"
 #include "msg/msg.h"
 #include "siphond/core.h"
 #include "tsx/table.h"
@@ -34,10 +35,41 @@ struct sd_core {
 	struct tsx_env env;
 	struct sd_stx live; /* list head */
 
+	/* registrar (core_reg.c); regsvc NULL: none */
+	const struct sd_regsvc *regsvc;
+	struct reg *reg;          /* this worker's, answering through lq */
+	struct loc_queue *lq;     /* completions of this worker's REGISTERs */
+	char *late;               /* SD_REPLY_MAX bytes for answers sent from lq */
+	struct loop_timer purge;  /* expired bindings (one worker runs it) */
+	bool purging;
+
 	/* while sd_core_input() runs */
 	struct sd_out *cur_out;
 	struct tsx *cur_tsx; /* the transaction of the request being answered */
+	bool keep;           /* cur_tsx is answered later (sd_tsx_keep) */
 };
+
+/* core.c: answer m with code (reason NULL: the standard phrase) and extra
+ * header lines, through c->cur_tsx when set, else into out->buf for the
+ * caller to send. */
+void sd_respond(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+		struct sd_out *out, uint16_t code, const char *reason, struct str extra);
+/* RFC 3261 §8.2.2.3: 420 for unknown option-tags in header type t (true if
+ * it answered). */
+bool sd_check_extensions(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+			 struct sd_out *out, enum sip_hdr_type t);
+/* The Request-URI names this server (its address, or localhost), no user. */
+bool sd_addressed_to_us(const struct sip_msg *m, const struct sd_in *in);
+
+/* core_reg.c: REGISTER handling. init: when cfg has a registrar and the
+ * core is stateful, this worker's registrar and completion queue. fini:
+ * sends the answers still owed, then frees. */
+int sd_reg_init(struct sd_core *c, const struct sd_core_cfg *cfg);
+void sd_reg_fini(struct sd_core *c);
+/* A REGISTER: true when the registrar took it (answered now or later),
+ * false when it is not for this server's registrar. */
+bool sd_reg_request(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+		    struct sd_out *out);
 
 void sd_tsx_init(struct sd_core *c, const struct sd_core_cfg *cfg);
 /* Terminate every transaction this core owns (shutdown). */
@@ -55,7 +87,11 @@ void sd_tsx_request_done(struct sd_core *c);
 /* Hand a built response to the current transaction (which sends it and
  * keeps it for retransmission). Returns 0, or a negative code (the caller
  * then sends it statelessly). */
-int sd_tsx_respond(struct sd_core *c, uint16_t code, size_t len);
+int sd_tsx_respond(struct sd_core *c, uint16_t code, const char *buf, size_t len);
+/* Keep the current transaction open past this input (its final response
+ * comes later): returns it with a reference for the caller, or NULL when
+ * stateless. */
+struct tsx *sd_tsx_keep(struct sd_core *c);
 
 /* RFC 3261 §9.2: 200 for a CANCEL whose INVITE transaction exists (our
  * final response to it, if sent, stands), 481 when there is none. */

@@ -181,9 +181,18 @@ int sd_tsx_request(struct sd_core *c, const struct sip_msg *m, const struct sd_i
 	return 0;
 }
 
-int sd_tsx_respond(struct sd_core *c, uint16_t code, size_t len)
+int sd_tsx_respond(struct sd_core *c, uint16_t code, const char *buf, size_t len)
 {
-	return tsx_server_respond(c->cur_tsx, code, c->cur_out->buf, len);
+	return tsx_server_respond(c->cur_tsx, code, buf, len);
+}
+
+struct tsx *sd_tsx_keep(struct sd_core *c)
+{
+	if (!c->cur_tsx)
+		return NULL;
+	tsx_ref(c->cur_tsx);
+	c->keep = true;
+	return c->cur_tsx;
 }
 
 void sd_tsx_request_done(struct sd_core *c)
@@ -193,9 +202,11 @@ void sd_tsx_request_done(struct sd_core *c)
 	if (!t)
 		return;
 	c->cur_tsx = NULL;
-	/* a transaction left without a final response would wait forever */
-	if (tsx_last_code(t) < 200)
+	/* a transaction left without a final response would wait forever,
+	 * unless its answer is on its way */
+	if (tsx_last_code(t) < 200 && !c->keep)
 		tsx_terminate(t);
+	c->keep = false;
 	tsx_unlock(t);
 	tsx_unref(t);
 }

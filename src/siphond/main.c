@@ -27,13 +27,17 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: siphond [-f FILE] [-c] [--listen PROTO:ADDR:PORT]... [--data-dir DIR]\n"
-		"               [--log-level LEVEL] [--workers N] [-h] [-V]\n"
+		"               [--domain D]... [--location BACKEND] [--log-level LEVEL]\n"
+		"               [--workers N] [-h] [-V]\n"
 		"  -f, --config FILE   read settings from an INI file (docs/configuration.md)\n"
 		"  -c, --check         check the configuration and exit (0 valid, 2 invalid)\n"
 		"  -l, --listen SPEC   udp:127.0.0.1:5060, tcp:[::1]:5060, tls:127.0.0.1:5061\n"
 		"                      (repeatable; replaces the file's listen list;\n"
 		"                      default %s)\n"
 		"  -d, --data-dir DIR  where siphond stores its data (default ./%s)\n"
+		"  -D, --domain D      a domain whose users register here (repeatable; adds\n"
+		"                      to [domains] serve; none: the server's own addresses)\n"
+		"      --location B    location backend: sqlite (default), memory or redis\n"
 		"  -L, --log-level L   error, warn, info (default) or debug\n"
 		"  -w, --workers N     worker threads, 1-%u (default: one per CPU)\n"
 		"  -h, --help          this text\n"
@@ -122,7 +126,8 @@ static int run(const struct sd_config *cfg)
 	return err < 0 ? 1 : 0;
 }
 
-enum { OPT_LISTEN = 'l', OPT_DATA_DIR = 'd', OPT_LOG_LEVEL = 'L', OPT_WORKERS = 'w' };
+enum { OPT_LISTEN = 'l', OPT_DATA_DIR = 'd', OPT_LOG_LEVEL = 'L', OPT_WORKERS = 'w',
+       OPT_DOMAIN = 'D', OPT_LOCATION = 256 };
 
 int main(int argc, char **argv)
 {
@@ -133,13 +138,15 @@ int main(int argc, char **argv)
 		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 		{ "workers", required_argument, NULL, OPT_WORKERS },
+		{ "domain", required_argument, NULL, OPT_DOMAIN },
+		{ "location", required_argument, NULL, OPT_LOCATION },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = NULL, *data_dir = NULL, *level = NULL, *workers = NULL;
-	const char *listens[SD_LISTEN_MAX];
-	unsigned nlistens = 0;
+	const char *listens[SD_LISTEN_MAX], *domains[SD_DOMAINS_MAX], *location = NULL;
+	unsigned nlistens = 0, ndomains = 0;
 	bool check = false;
 	struct sd_config cfg;
 	struct config_err cerr = { 0 };
@@ -147,7 +154,7 @@ int main(int argc, char **argv)
 	char msg[512];
 	int opt, rc = EXIT_CONFIG;
 
-	while ((opt = getopt_long(argc, argv, "f:cl:d:L:w:hV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "f:cl:d:L:w:D:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			file = optarg;
@@ -164,6 +171,16 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DATA_DIR:
 			data_dir = optarg;
+			break;
+		case OPT_DOMAIN:
+			if (ndomains == SD_DOMAINS_MAX) {
+				fprintf(stderr, "siphond: too many --domain options\n");
+				return EXIT_CONFIG;
+			}
+			domains[ndomains++] = optarg;
+			break;
+		case OPT_LOCATION:
+			location = optarg;
 			break;
 		case OPT_LOG_LEVEL:
 			level = optarg;
@@ -205,6 +222,17 @@ int main(int argc, char **argv)
 	}
 	if (data_dir && sd_config_set(&cfg, "server", "data_dir", data_dir, &why) < 0) {
 		fprintf(stderr, "siphond: --data-dir: %s\n", why);
+		goto out;
+	}
+	/* --domain adds to the file's domains */
+	for (unsigned i = 0; i < ndomains; i++) {
+		if (sd_config_add_domains(&cfg, domains[i], &why) < 0) {
+			fprintf(stderr, "siphond: --domain %s: %s\n", domains[i], why);
+			goto out;
+		}
+	}
+	if (location && sd_config_set(&cfg, "location", "backend", location, &why) < 0) {
+		fprintf(stderr, "siphond: --location %s: %s\n", location, why);
 		goto out;
 	}
 	if (level && sd_config_set(&cfg, "log", "level", level, &why) < 0) {

@@ -1,6 +1,7 @@
 #include "siphond/server.h"
 
 #include "base/mem.h"
+#include "siphond/regsvc.h"
 #include "siphond/worker.h"
 #include "transport/egress.h"
 #include "transport/tcp.h"
@@ -27,6 +28,7 @@ void sd_config_init(struct sd_config *c)
 	c->tls_verify_peer = true;
 	c->tls_handshake_timeout = SD_TLS_HANDSHAKE_TIMEOUT_DEFAULT;
 	c->timers = tsx_timers_default;
+	sd_config_init_reg(c);
 }
 
 void sd_config_clear(struct sd_config *c)
@@ -38,6 +40,7 @@ void sd_config_clear(struct sd_config *c)
 	mem_free(c->tls_ca_file);
 	c->data_dir = c->server_name = NULL;
 	c->tls_certificate = c->tls_private_key = c->tls_ca_file = NULL;
+	sd_config_clear_reg(c);
 }
 
 unsigned sd_workers_default(void)
@@ -287,6 +290,12 @@ int sd_config_set(struct sd_config *c, const char *section, const char *key, con
 		*why = "unknown key";
 		return -EINVAL;
 	}
+	{
+		int rc = sd_config_set_reg(c, section, key, value, why);
+
+		if (rc != -ENOENT)
+			return rc;
+	}
 	*why = "unknown section";
 	return -EINVAL;
 }
@@ -358,6 +367,7 @@ struct sd_server {
 	struct tsx_table *tsx;      /* one table: any worker may meet any transaction */
 	struct tp_tls_ctx *tls_srv; /* for tls listeners */
 	struct tp_tls_ctx *tls_cli; /* for TLS connections we open (not yet used) */
+	struct sd_regsvc *regsvc;   /* registrar, location, subscribers, digest */
 	struct sd_worker *w[SD_WORKERS_MAX];
 	unsigned nworkers;
 	struct sd_listen bound[SD_LISTEN_MAX]; /* with the real ports */
@@ -458,6 +468,13 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 		log_err("siphond", "TLS: %s", msg);
 		goto fail;
 	}
+	if (cfg->reg_enabled) {
+		err = sd_regsvc_create(&s->regsvc, cfg,
+				       cfg->data_dir ? cfg->data_dir : SD_DATA_DIR_DEFAULT);
+		if (err < 0)
+			goto fail;
+	}
+	s->sh.regsvc = s->regsvc;
 	s->quota.max = cfg->tcp_max_conns;
 	s->sh.egress = s->egress;
 	s->sh.tsx = s->tsx;
@@ -514,7 +531,8 @@ void sd_server_destroy(struct sd_server *s)
 	for (unsigned i = 0; i < s->nworkers; i++)
 		sd_worker_stop(s->w[i], false); /* all at once */
 	for (unsigned i = 0; i < s->nworkers; i++)
-		sd_worker_destroy(s->w[i]); /* joins */
+		sd_worker_destroy(s->w[i]); /* joins, sends the answers still owed */
+	sd_regsvc_destroy(s->regsvc); /* no completion queue is left */
 	/* no thread uses the table any more */
 	if (s->tsx)
 		tsx_table_destroy(s->tsx);

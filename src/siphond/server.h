@@ -3,6 +3,7 @@
 #define SIPHON_SIPHOND_SERVER_H
 
 #include "base/config.h"
+#include "registrar/reg.h"
 #include "base/log.h"
 #include "base/loop.h"
 #include "transport/addr.h"
@@ -18,6 +19,15 @@
 #define SD_DATA_DIR_DEFAULT "var"
 #define SD_LISTEN_DEFAULT "udp:127.0.0.1:5060,tcp:127.0.0.1:5060"
 #define SD_TLS_HANDSHAKE_TIMEOUT_DEFAULT 10 /* seconds */
+#define SD_DOMAINS_MAX 256
+#define SD_LOC_DB_FILE "location.db"
+
+/* [auth] register_user_match: who may change the bindings of an AoR. */
+enum sd_user_match {
+	SD_MATCH_BOTH = 0, /* To and From user = the authenticated user (default) */
+	SD_MATCH_TO,       /* only To: third-party registrations allowed */
+	SD_MATCH_OFF,      /* any authenticated subscriber of the realm */
+};
 
 struct sd_listen {
 	enum tp_proto proto;
@@ -56,7 +66,37 @@ struct sd_config {
 	unsigned negress;
 	/* [transactions]: RFC 3261 timers T1, T2, T4 and Timer D, milliseconds */
 	struct tsx_timers timers;
+
+	/* [domains] serve: the domains whose AoRs this server keeps (lower
+	 * case); none: its own addresses and "localhost" */
+	char *domains[SD_DOMAINS_MAX];
+	unsigned ndomains;
+	/* [registrar] */
+	bool reg_enabled;
+	struct reg_cfg reg;           /* numbers and policy; queue/server set per worker */
+	uint16_t reg_foreign_code;    /* REGISTER for a domain not served: 403 or 404 */
+	/* [location] */
+	int loc_backend;              /* enum loc_backend */
+	char *loc_database;           /* NULL: <data_dir>/location.db */
+	char *redis_addr, *redis_prefix, *redis_password;
+	unsigned loc_purge_interval;  /* seconds */
+	/* [auth] */
+	uint64_t auth_methods;        /* bit (1 << enum sip_method) set: needs credentials */
+	unsigned nonce_ttl;           /* seconds */
+	char *auth_secret_file;       /* NULL: a random secret per start */
+	int auth_algs[2];             /* enum auth_alg, in the order offered */
+	unsigned auth_nalgs;
+	enum sd_user_match user_match;
 };
+
+/* Settings of the [domains], [registrar], [location] and [auth] sections
+ * (config_reg.c); -ENOENT when section is none of them. */
+int sd_config_set_reg(struct sd_config *c, const char *section, const char *key,
+		      const char *value, const char **why);
+void sd_config_init_reg(struct sd_config *c);
+void sd_config_clear_reg(struct sd_config *c);
+/* Add "example.com, example.org" to the served domains. */
+int sd_config_add_domains(struct sd_config *c, const char *list, const char **why);
 
 /* One worker per online CPU, within 1..SD_WORKERS_MAX. */
 unsigned sd_workers_default(void);

@@ -251,7 +251,8 @@ int sd_worker_create(struct sd_worker **out, const struct sd_shared *sh, unsigne
 {
 	struct sd_core_cfg ccfg = { .server_name = sh->server_name, .tsx = sh->tsx,
 				    .send_udp = send_udp, .send_stream = send_stream,
-				    .timers = sh->timers };
+				    .timers = sh->timers, .regsvc = sh->regsvc,
+				    .purge = idx == 0 };
 	struct tp_tcp_cfg tcfg = sh->tcp;
 	struct sd_worker *w;
 	int err;

@@ -17,6 +17,7 @@
 struct tp_egress;
 struct tp_tls_ctx;
 struct tsx_table;
+struct sd_regsvc;
 
 /* What every worker reads; owned by struct sd_server. */
 struct sd_shared {
@@ -26,6 +27,7 @@ struct sd_shared {
 	const char *server_name;
 	const struct tsx_timers *timers;
 	struct tp_tcp_cfg tcp; /* id_tag is set per worker; quota, srclim shared */
+	const struct sd_regsvc *regsvc; /* NULL: no registrar */
 };
 
 struct sd_worker;

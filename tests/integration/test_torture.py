@@ -24,20 +24,20 @@ UDP_EXPECT = {
     "rfc4475/badaspec": 400, "rfc4475/badbranch": 501, "rfc4475/baddate": 501,
     "rfc4475/baddn": 400, "rfc4475/badinv01": 400, "rfc4475/badvers": 505,
     "rfc4475/bcast": None, "rfc4475/bext01": 420, "rfc4475/bigcode": None,
-    "rfc4475/clerr": 400, "rfc4475/cparam01": 501, "rfc4475/cparam02": 501,
-    "rfc4475/dblreq": 501, "rfc4475/esc01": 501, "rfc4475/esc02": 501,
-    "rfc4475/escnull": 501, "rfc4475/escruri": 400, "rfc4475/insuf": 400,
+    "rfc4475/clerr": 400, "rfc4475/cparam01": 200, "rfc4475/cparam02": 200,
+    "rfc4475/dblreq": 200, "rfc4475/esc01": 501, "rfc4475/esc02": 501,
+    "rfc4475/escnull": 200, "rfc4475/escruri": 400, "rfc4475/insuf": 400,
     "rfc4475/intmeth": 501, "rfc4475/inv2543": 501, "rfc4475/invut": 501,
     "rfc4475/longreq": 501, "rfc4475/ltgtruri": 400, "rfc4475/lwsdisp": 501,
     "rfc4475/lwsruri": 400, "rfc4475/lwsstart": 400, "rfc4475/mcl01": 400,
     "rfc4475/mismatch01": 400, "rfc4475/mismatch02": 400, "rfc4475/mpart01": 501,
     "rfc4475/multi01": 400, "rfc4475/ncl": 400, "rfc4475/noreason": None,
-    "rfc4475/novelsc": 416, "rfc4475/quotbal": 400, "rfc4475/regaut01": 501,
-    "rfc4475/regbadct": 501, "rfc4475/regescrt": 501, "rfc4475/scalar02": 400,
+    "rfc4475/novelsc": 416, "rfc4475/quotbal": 400, "rfc4475/regaut01": 200,
+    "rfc4475/regbadct": 400, "rfc4475/regescrt": 200, "rfc4475/scalar02": 400,
     "rfc4475/scalarlg": None, "rfc4475/sdp01": 501, "rfc4475/semiuri": 501,
     "rfc4475/test": None,  # no Via at all: nowhere to send a 400
     "rfc4475/transports": 501, "rfc4475/trws": 400,
-    "rfc4475/unkscm": 416, "rfc4475/unksm2": 501, "rfc4475/unreason": None,
+    "rfc4475/unkscm": 416, "rfc4475/unksm2": 400, "rfc4475/unreason": None,
     "rfc4475/wsinv": 501, "rfc4475/zeromf": 483,
     "rfc4475/derived/baddn": 400,
     # the RFC 5118 archive files use bare LF line ends: not SIP, dropped
@@ -51,6 +51,16 @@ UDP_EXPECT = {
     "rfc5118/derived/ipv6-bad": 400,
 }
 RFC5118_DERIVED_DEFAULT = 501
+# REGISTERs whose Request-URI is [2001:db8::10], a domain this server does
+# not serve (RFC 3261 §10.3 step 1): they parse, and are refused
+RFC5118_DERIVED_REGISTER = {"ipv6-good": 403, "port-ambiguous": 403, "port-unambiguous": 403}
+
+# The server serves the torture tests' domain with authentication off, so
+# that their REGISTERs reach the registrar's own checks (RFC 3261 §10.3):
+# regbadct's Contact and unksm2's To are refused with 400, the valid ones
+# are bound (regaut01's unknown Authorization scheme is ignored, which
+# RFC 4475 §3.1.2.9 allows a registrar that does not challenge).
+SERVER_CONFIG = "[domains]\nserve = example.com\n[auth]\nmethods = none\n[location]\nbackend = memory\n"
 
 # Over TCP: the same, except where stream framing changes the outcome.
 # Values are (code, closed_after) or None; closed_after None = not checked.
@@ -61,6 +71,14 @@ TCP_DIFF = {
     "rfc4475/mcl01": (400, True),
     "rfc4475/baddn": None,             # the archive file has no empty line: incomplete
 }
+
+# Streams carrying several requests: each gets its own answer, in whatever
+# order they are ready. dblreq's REGISTER is bound, but its 200 waits for
+# the location service, and by then the connection is closed: the octets
+# after the INVITE are not a SIP message, so framing is lost (RFC 3261
+# §18.3) and only the INVITE's 501 went out first. (Over UDP the datagram's
+# first request counts and gets its 200.)
+TCP_MULTI = {"rfc4475/dblreq": {"INVITE": 501}}
 
 # 400s must say what is wrong, not just "Bad Request"; some say exactly what.
 REASON_HAS = {"rfc4475/scalar02": "CSeq"}
@@ -80,7 +98,8 @@ def expected_udp(key):
     if key in UDP_EXPECT:
         return UDP_EXPECT[key]
     if key.startswith("rfc5118/derived/"):
-        return RFC5118_DERIVED_DEFAULT
+        return RFC5118_DERIVED_REGISTER.get(key[len("rfc5118/derived/"):],
+                                            RFC5118_DERIVED_DEFAULT)
     raise KeyError("no expectation for %s: add it to the table" % key)
 
 
@@ -191,9 +210,27 @@ def test_udp(t, srv, files):
     return True
 
 
+def tcp_multi(t, srv, key, data):
+    want = TCP_MULTI[key]
+    s = st.tcp_connect(srv.port)
+    try:
+        s.sendall(data)
+        msgs, _ = st.recv_messages(s, len(want), 2.0)
+    finally:
+        s.close()
+    got = {}
+    for m in msgs:
+        cseq = st.header(m, "CSeq")
+        got[cseq[0].split()[-1] if cseq else "?"] = status_of(m)[0]
+    t.check("tcp %s -> %s" % (key, want), got == want, "got %s" % got)
+
+
 def test_tcp(t, srv, files):
     for key, path in files:
         data = open(path, "rb").read()
+        if key in TCP_MULTI:
+            tcp_multi(t, srv, key, data)
+            continue
         want = expected_tcp(key)
         try:
             s = st.tcp_connect(srv.port)
@@ -245,7 +282,7 @@ def main():
     files = corpus_files(args.corpus)
     t.check("corpus has files", len(files) >= 60, "only %d files" % len(files))
     try:
-        srv = st.Siphond(args.bin_dir)
+        srv = st.Siphond(args.bin_dir, config=SERVER_CONFIG)
         srv.start()
     except Exception as e:  # noqa: BLE001
         t.check("siphond starts", False, str(e))
@@ -261,7 +298,7 @@ def main():
     # a fresh server for the stream phase: the same bytes over TCP would be
     # retransmissions of the UDP phase's transactions (§17.2.3 ignores the
     # transport), answered from those transactions
-    srv = st.Siphond(args.bin_dir)
+    srv = st.Siphond(args.bin_dir, config=SERVER_CONFIG)
     srv.start()
     try:
         test_tcp(t, srv, files)

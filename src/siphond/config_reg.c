@@ -1,0 +1,345 @@
+/* The registrar's settings: [domains], [registrar], [location], [auth]
+ * (docs/configuration.md). */
+#include "siphond/server.h"
+
+#include "auth/auth.h"
+#include "base/mem.h"
+#include "location/loc.h"
+#include "msg/method.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+
+void sd_config_init_reg(struct sd_config *c)
+{
+	c->reg_enabled = true;
+	c->reg = (struct reg_cfg){
+		.min_expires = 60,
+		.max_expires = 3600,
+		.default_expires = 3600,
+		.max_contacts = 10,
+		.on_too_many = REG_REJECT,
+	};
+	c->reg_foreign_code = 403;
+	c->loc_backend = LOC_SQLITE;
+	c->loc_purge_interval = 10;
+	c->auth_methods = 1ull << SIP_METHOD_REGISTER; /* RFC 3261 §10.3 step 3 */
+	c->nonce_ttl = 300;
+	c->auth_algs[0] = AUTH_ALG_SHA256; /* RFC 8760 §2.4: the stronger first */
+	c->auth_algs[1] = AUTH_ALG_MD5;
+	c->auth_nalgs = 2;
+	c->user_match = SD_MATCH_BOTH;
+}
+
+void sd_config_clear_reg(struct sd_config *c)
+{
+	for (unsigned i = 0; i < c->ndomains; i++)
+		mem_free(c->domains[i]);
+	c->ndomains = 0;
+	mem_free(c->loc_database);
+	mem_free(c->redis_addr);
+	mem_free(c->redis_prefix);
+	mem_free(c->redis_password);
+	mem_free(c->auth_secret_file);
+	c->loc_database = c->redis_addr = c->redis_prefix = c->redis_password = NULL;
+	c->auth_secret_file = NULL;
+}
+
+/* Call fn on each trimmed, non-empty item of a comma list. */
+static int each_item(const char *list, int (*fn)(void *arg, const char *item, size_t n,
+						 const char **why),
+		     void *arg, const char **why)
+{
+	const char *p = list;
+	bool any = false;
+
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		int rc;
+
+		while (n && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n) {
+			rc = fn(arg, p, n, why);
+			if (rc)
+				return rc;
+			any = true;
+		}
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	if (!any) {
+		*why = "empty list";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A domain: host name or IP literal (RFC 3261 §25.1 host), kept lower case. */
+static int add_domain(void *arg, const char *item, size_t n, const char **why)
+{
+	struct sd_config *c = arg;
+	char *d;
+
+	if (n > 253) {
+		*why = "domain longer than 253 characters";
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)item[i];
+
+		if (!isalnum(ch) && ch != '-' && ch != '.' && ch != ':' && ch != '[' && ch != ']') {
+			*why = "expected domain names (example.com) or IP addresses";
+			return -EINVAL;
+		}
+	}
+	for (unsigned i = 0; i < c->ndomains; i++)
+		if (strlen(c->domains[i]) == n && strncasecmp(c->domains[i], item, n) == 0)
+			return 0;
+	if (c->ndomains == SD_DOMAINS_MAX) {
+		*why = "too many domains (at most 256)";
+		return -EINVAL;
+	}
+	d = mem_strndup(item, n);
+	if (!d) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		d[i] = (char)tolower((unsigned char)d[i]);
+	c->domains[c->ndomains++] = d;
+	return 0;
+}
+
+int sd_config_add_domains(struct sd_config *c, const char *list, const char **why)
+{
+	return each_item(list, add_domain, c, why);
+}
+
+static int add_method(void *arg, const char *item, size_t n, const char **why)
+{
+	uint64_t *mask = arg;
+	enum sip_method m = sip_method_lookup(str_make(item, n));
+
+	if (n == 4 && strncasecmp(item, "none", 4) == 0)
+		return 0;
+	/* ACK and CANCEL cannot be challenged (RFC 3261 §22.1) */
+	if (m == SIP_METHOD_OTHER || m == SIP_METHOD_ACK || m == SIP_METHOD_CANCEL) {
+		*why = "expected SIP methods (REGISTER, INVITE, ...; not ACK or CANCEL) or none";
+		return -EINVAL;
+	}
+	*mask |= 1ull << m;
+	return 0;
+}
+
+static int add_alg(void *arg, const char *item, size_t n, const char **why)
+{
+	struct sd_config *c = arg;
+	enum auth_alg a;
+
+	if (!n || auth_alg_parse(str_make(item, n), &a) < 0) {
+		*why = "expected SHA-256, MD5 or both, in the order to offer them";
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < c->auth_nalgs; i++)
+		if (c->auth_algs[i] == (int)a) {
+			*why = "an algorithm is listed twice";
+			return -EINVAL;
+		}
+	c->auth_algs[c->auth_nalgs++] = (int)a;
+	return 0;
+}
+
+static int set_str(char **dst, const char *value, const char **why)
+{
+	char *s;
+
+	if (!*value) {
+		*why = "empty value";
+		return -EINVAL;
+	}
+	s = mem_strndup(value, strlen(value));
+	if (!s) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	mem_free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static int set_u32(uint32_t *dst, const char *value, unsigned min, unsigned max, const char *msg,
+		   const char **why)
+{
+	unsigned v;
+
+	if (config_parse_uint(value, min, max, &v) < 0) {
+		*why = msg;
+		return -EINVAL;
+	}
+	*dst = v;
+	return 0;
+}
+
+static int set_registrar(struct sd_config *c, const char *key, const char *value,
+			 const char **why)
+{
+	if (strcmp(key, "enabled") == 0) {
+		int b;
+
+		if (config_parse_bool(value, &b) < 0) {
+			*why = "expected yes or no";
+			return -EINVAL;
+		}
+		c->reg_enabled = b;
+		return 0;
+	}
+	if (strcmp(key, "min_expires") == 0)
+		return set_u32(&c->reg.min_expires, value, 1, 86400,
+			       "expected seconds from 1 to 86400", why);
+	if (strcmp(key, "max_expires") == 0)
+		return set_u32(&c->reg.max_expires, value, 1, 31536000,
+			       "expected seconds from 1 to 31536000", why);
+	if (strcmp(key, "default_expires") == 0)
+		return set_u32(&c->reg.default_expires, value, 1, 31536000,
+			       "expected seconds from 1 to 31536000", why);
+	if (strcmp(key, "max_contacts") == 0)
+		return set_u32(&c->reg.max_contacts, value, 1, REG_MAX_CONTACTS,
+			       "expected a number from 1 to 64", why);
+	if (strcmp(key, "expires_jitter") == 0)
+		return set_u32(&c->reg.jitter_percent, value, 0, 50,
+			       "expected a percentage from 0 to 50", why);
+	if (strcmp(key, "on_too_many") == 0) {
+		if (strcmp(value, "reject") == 0)
+			c->reg.on_too_many = REG_REJECT;
+		else if (strcmp(value, "evict_oldest") == 0)
+			c->reg.on_too_many = REG_EVICT_OLDEST;
+		else {
+			*why = "expected reject or evict_oldest";
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (strcmp(key, "foreign_domain") == 0) {
+		if (strcmp(value, "403") == 0)
+			c->reg_foreign_code = 403;
+		else if (strcmp(value, "404") == 0)
+			c->reg_foreign_code = 404;
+		else {
+			*why = "expected 403 or 404";
+			return -EINVAL;
+		}
+		return 0;
+	}
+	*why = "unknown key";
+	return -EINVAL;
+}
+
+/* TEMP until the redis backend lands with loc_backend_parse() */
+static int backend_parse(const char *v, enum loc_backend *b)
+{
+	if (strcmp(v, "sqlite") == 0)
+		*b = LOC_SQLITE;
+	else if (strcmp(v, "memory") == 0)
+		*b = LOC_MEMORY;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int set_location(struct sd_config *c, const char *key, const char *value,
+			const char **why)
+{
+	if (strcmp(key, "backend") == 0) {
+		enum loc_backend b;
+
+		if (backend_parse(value, &b) < 0) {
+			*why = "expected sqlite, memory or redis";
+			return -EINVAL;
+		}
+		c->loc_backend = (int)b;
+		return 0;
+	}
+	if (strcmp(key, "database") == 0)
+		return set_str(&c->loc_database, value, why);
+	if (strcmp(key, "redis") == 0)
+		return set_str(&c->redis_addr, value, why);
+	if (strcmp(key, "redis_prefix") == 0)
+		return set_str(&c->redis_prefix, value, why);
+	if (strcmp(key, "redis_password") == 0)
+		return set_str(&c->redis_password, value, why);
+	if (strcmp(key, "purge_interval") == 0)
+		return config_parse_uint(value, 1, 3600, &c->loc_purge_interval) < 0
+			       ? (*why = "expected seconds from 1 to 3600", -EINVAL)
+			       : 0;
+	*why = "unknown key";
+	return -EINVAL;
+}
+
+static int set_auth(struct sd_config *c, const char *key, const char *value, const char **why)
+{
+	if (strcmp(key, "methods") == 0) {
+		uint64_t mask = 0;
+		int rc = each_item(value, add_method, &mask, why);
+
+		if (rc == 0)
+			c->auth_methods = mask;
+		return rc;
+	}
+	if (strcmp(key, "nonce_ttl") == 0)
+		return config_parse_uint(value, 5, 86400, &c->nonce_ttl) < 0
+			       ? (*why = "expected seconds from 5 to 86400", -EINVAL)
+			       : 0;
+	if (strcmp(key, "algorithms") == 0) {
+		unsigned saved = c->auth_nalgs;
+		int rc;
+
+		c->auth_nalgs = 0;
+		rc = each_item(value, add_alg, c, why);
+		if (rc)
+			c->auth_nalgs = saved;
+		return rc;
+	}
+	if (strcmp(key, "secret_file") == 0)
+		return set_str(&c->auth_secret_file, value, why);
+	if (strcmp(key, "register_user_match") == 0) {
+		if (strcmp(value, "both") == 0)
+			c->user_match = SD_MATCH_BOTH;
+		else if (strcmp(value, "to") == 0)
+			c->user_match = SD_MATCH_TO;
+		else if (strcmp(value, "off") == 0)
+			c->user_match = SD_MATCH_OFF;
+		else {
+			*why = "expected both, to or off";
+			return -EINVAL;
+		}
+		return 0;
+	}
+	*why = "unknown key";
+	return -EINVAL;
+}
+
+int sd_config_set_reg(struct sd_config *c, const char *section, const char *key,
+		      const char *value, const char **why)
+{
+	if (strcmp(section, "domains") == 0) {
+		if (strcmp(key, "serve") == 0)
+			return sd_config_add_domains(c, value, why);
+		*why = "unknown key";
+		return -EINVAL;
+	}
+	if (strcmp(section, "registrar") == 0)
+		return set_registrar(c, key, value, why);
+	if (strcmp(section, "location") == 0)
+		return set_location(c, key, value, why);
+	if (strcmp(section, "auth") == 0)
+		return set_auth(c, key, value, why);
+	return -ENOENT;
+}
