@@ -360,6 +360,24 @@ def test_config_check(bin_dir):
         ("[log]\nlevel = loud\n", 2, [":2:", "level"]),
         ("[server\n", 2, [":1:"]),
         ("listen = udp:127.0.0.1:1\n", 2, [":1:"]),
+        # registrar, location, auth (docs/configuration.md)
+        ("[domains]\nserve = example.com, Example.ORG\n[registrar]\nmin_expires = 30\n"
+         "max_expires = 7200\ndefault_expires = 600\nmax_contacts = 5\n"
+         "on_too_many = evict_oldest\nexpires_jitter = 10\nforeign_domain = 404\n"
+         "[location]\nbackend = memory\npurge_interval = 5\n"
+         "[auth]\nmethods = REGISTER, INVITE\nalgorithms = MD5\nnonce_ttl = 60\n"
+         "register_user_match = to\n", 0, []),
+        ("[domains]\nserve = exa mple.com\n", 2, [":2:", "serve"]),
+        ("[domains]\nhosts = example.com\n", 2, [":2:", "hosts"]),
+        ("[registrar]\nmax_contacts = 65\n", 2, [":2:", "max_contacts"]),
+        ("[registrar]\non_too_many = drop\n", 2, [":2:", "on_too_many"]),
+        ("[registrar]\nforeign_domain = 500\n", 2, [":2:", "foreign_domain"]),
+        ("[registrar]\nexpires_jitter = 51\n", 2, [":2:", "expires_jitter"]),
+        ("[location]\nbackend = postgres\n", 2, [":2:", "backend"]),
+        ("[auth]\nmethods = ACK\n", 2, [":2:", "methods"]),
+        ("[auth]\nalgorithms = MD5, MD5\n", 2, [":2:", "algorithms"]),
+        ("[auth]\nalgorithms = SHA-512\n", 2, [":2:", "algorithms"]),
+        ("[auth]\nregister_user_match = maybe\n", 2, [":2:", "register_user_match"]),
     ]
     paths = []
     try:
@@ -380,6 +398,10 @@ def test_config_check(bin_dir):
         assert rc == 2 and "/nonexistent/siphon.conf" in err, "missing file: %d %s" % (rc, err)
         rc, _, err = st.run_siphond(bin_dir, ["-c", "--listen", "udp:1.2.3:5060"])
         assert rc == 2 and "--listen" in err, "bad --listen: %d %s" % (rc, err)
+        rc, _, err = st.run_siphond(bin_dir, ["-c", "--domain", "bad domain"])
+        assert rc == 2 and "--domain" in err, "bad --domain: %d %s" % (rc, err)
+        rc, _, err = st.run_siphond(bin_dir, ["-c", "--location", "floppy"])
+        assert rc == 2 and "--location" in err, "bad --location: %d %s" % (rc, err)
         rc, _, err = st.run_siphond(bin_dir, ["--bogus"])
         assert rc == 2, "unknown option: rc %d" % rc
         rc, out, _ = st.run_siphond(bin_dir, ["-V"])

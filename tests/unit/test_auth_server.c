@@ -172,6 +172,61 @@ static void test_roundtrip_sha256(void **state)
 	roundtrip(AUTH_ALG_SHA256);
 }
 
+/* [auth] algorithms: the challenge offers exactly the configured ones in
+ * their order, and credentials with another algorithm are refused. */
+static void test_offered_algorithms(void **state)
+{
+	static const uint8_t key[] = "0123456789abcdef";
+	static const enum auth_alg md5_only[] = { AUTH_ALG_MD5 };
+	static const enum auth_alg md5_first[] = { AUTH_ALG_MD5, AUTH_ALG_SHA256 };
+	static const enum auth_alg twice[] = { AUTH_ALG_MD5, AUTH_ALG_MD5 };
+	struct auth_server_cfg cfg = { .secret = key, .secret_len = 16, .now = clock_fn };
+	struct auth_server *s, *full = server(0, 0);
+	struct auth_result res;
+	struct req r;
+	int n;
+
+	(void)state;
+	cfg.algs = md5_first;
+	cfg.nalgs = 2;
+	assert_int_equal(auth_server_create(&s, &cfg), 0);
+	n = auth_challenge_build(s, STR_LIT(REALM), false, false, r.chbuf, sizeof(r.chbuf));
+	assert_true(n > 0);
+	assert_true(strstr(r.chbuf, "algorithm=MD5") < strstr(r.chbuf, "algorithm=SHA-256"));
+	auth_server_destroy(s);
+
+	cfg.algs = md5_only;
+	cfg.nalgs = 1;
+	assert_int_equal(auth_server_create(&s, &cfg), 0);
+	n = auth_challenge_build(s, STR_LIT(REALM), false, false, r.chbuf, sizeof(r.chbuf));
+	assert_true(n > 0);
+	assert_non_null(strstr(r.chbuf, "algorithm=MD5"));
+	assert_null(strstr(r.chbuf, "SHA-256"));
+	assert_null(strstr(strstr(r.chbuf, "\r\n") + 2, "WWW-Authenticate")); /* one line */
+	/* MD5 credentials pass; SHA-256 ones (answering another server's
+	 * challenge with the same secret) are refused as not offered */
+	challenge(s, AUTH_ALG_SHA256, r.chbuf, sizeof(r.chbuf), &r.ch); /* line 1 = MD5 here */
+	answer(&r, &r.ch, "alice", "secret", 1);
+	assert_int_equal(verify(s, &r.cred, "sip:" REALM, &res), AUTH_OK);
+	assert_int_equal(res.alg, AUTH_ALG_MD5);
+	challenge(full, AUTH_ALG_SHA256, r.chbuf, sizeof(r.chbuf), &r.ch);
+	answer(&r, &r.ch, "alice", "secret", 1);
+	assert_int_equal(verify(s, &r.cred, "sip:" REALM, &res), AUTH_MALFORMED);
+	assert_string_equal(res.why, "algorithm not offered");
+	auth_server_destroy(s);
+	auth_server_destroy(full);
+
+	/* bad lists */
+	cfg.algs = twice;
+	cfg.nalgs = 2;
+	assert_int_equal(auth_server_create(&s, &cfg), -EINVAL);
+	cfg.algs = md5_first;
+	cfg.nalgs = 0;
+	assert_int_equal(auth_server_create(&s, &cfg), -EINVAL);
+	cfg.nalgs = 3;
+	assert_int_equal(auth_server_create(&s, &cfg), -EINVAL);
+}
+
 static void test_wrong_password(void **state)
 {
 	struct auth_server *s = server(0, 0);
@@ -505,6 +560,7 @@ int main(void)
 		SIPHON_TEST(test_challenge_format),
 		SIPHON_TEST(test_roundtrip_md5),
 		SIPHON_TEST(test_roundtrip_sha256),
+		SIPHON_TEST(test_offered_algorithms),
 		SIPHON_TEST(test_wrong_password),
 		SIPHON_TEST(test_bad_nonce),
 		SIPHON_TEST(test_stale),
