@@ -35,6 +35,7 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS location_expires ON location(expires);";
 
 struct loc_db {
+	struct loc_store store; /* the writer's view of it */
 	sqlite3 *h;
 	sqlite3_stmt *st[ST_N];
 };
@@ -55,6 +56,13 @@ void loc_db_close(struct loc_db *db)
 	mem_free(db);
 }
 
+static void db_close(struct loc_store *st)
+{
+	loc_db_close((struct loc_db *)st);
+}
+
+static int db_apply(struct loc_store *st, struct loc_op *ops);
+
 int loc_db_open(struct loc_db **out, const char *path)
 {
 	struct loc_db *db;
@@ -73,6 +81,8 @@ int loc_db_open(struct loc_db **out, const char *path)
 		loc_db_close(db);
 		return rc;
 	}
+	db->store.apply = db_apply;
+	db->store.close = db_close;
 	sqlite3_busy_timeout(db->h, 5000);
 	if (sqlite3_exec(db->h, schema, NULL, NULL, &msg) != SQLITE_OK) {
 		log_err("loc", "sqlite schema %s: %s", path, msg ? msg : "?");
@@ -216,8 +226,9 @@ static int apply_one(struct loc_db *db, const struct loc_op *op)
 	return -EINVAL;
 }
 
-int loc_db_apply(struct loc_db *db, struct loc_op *ops)
+static int db_apply(struct loc_store *st, struct loc_op *ops)
 {
+	struct loc_db *db = (struct loc_db *)st; /* store is the first member */
 	int err = run(db, ST_BEGIN);
 
 	for (struct loc_op *op = ops; op && !err; op = op->next)
@@ -227,4 +238,9 @@ int loc_db_apply(struct loc_db *db, struct loc_op *ops)
 	if (err && !sqlite3_get_autocommit(db->h))
 		run(db, ST_ROLLBACK);
 	return err;
+}
+
+struct loc_store *loc_db_store(struct loc_db *db)
+{
+	return db ? &db->store : NULL;
 }

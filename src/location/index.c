@@ -35,6 +35,7 @@ int loc_index_init(struct loc_index *x)
 		}
 		s->nbuckets = INIT_BUCKETS;
 		s->nodes = 0;
+		s->dseq = 0;
 		pthread_rwlock_init(&s->lock, NULL);
 	}
 	return 0;
@@ -130,6 +131,8 @@ int loc_index_put(struct loc_index *x, struct loc_stripe *s, uint64_t h, struct 
 			return -ENOMEM;
 		}
 		a->hash = h;
+		a->lseq = 0;
+		a->gen = 0;
 		a->n = 1;
 		a->cap = 1;
 		a->recs[0] = r;
@@ -226,6 +229,76 @@ size_t loc_index_expire(struct loc_index *x, time_t now)
 			for (; a; a = next) {
 				next = a->next;
 				n += filter(x, s, a, NULL, now);
+			}
+		}
+		pthread_rwlock_unlock(&s->lock);
+	}
+	return n;
+}
+
+void loc_index_touch(struct loc_stripe *s, uint64_t h, struct str aor, uint64_t seq)
+{
+	struct loc_aor *a = loc_index_find(s, h, aor);
+
+	if (a)
+		a->lseq = seq;
+	else
+		s->dseq = seq; /* the node is gone: remember it per stripe */
+}
+
+int loc_index_sync(struct loc_index *x, struct str aor, struct loc_rec **recs, size_t n,
+		   bool replace, uint64_t done, uint64_t gen)
+{
+	uint64_t h = loc_hash(aor);
+	struct loc_stripe *s = loc_index_stripe(x, h);
+	struct loc_aor *a;
+	size_t i = 0;
+	int rc = 0;
+
+	pthread_rwlock_wrlock(&s->lock);
+	a = loc_index_find(s, h, aor);
+	/* a local change the store had not seen yet is newer than what was
+	 * read: keep it (it is on its way there) */
+	if (a ? a->lseq > done : s->dseq > done)
+		goto out;
+	if (a && replace)
+		loc_index_del(x, s, h, aor, NULL);
+	for (; i < n; i++) {
+		struct loc_rec *old;
+
+		rc = loc_index_put(x, s, h, recs[i], &old);
+		if (rc)
+			break;
+		loc_rec_put(old); /* two fields for one instance + reg-id: keep the last */
+	}
+	a = loc_index_find(s, h, aor);
+	if (a)
+		a->gen = gen;
+out:
+	pthread_rwlock_unlock(&s->lock);
+	for (; i < n; i++)
+		loc_rec_put(recs[i]);
+	return rc;
+}
+
+size_t loc_index_sweep(struct loc_index *x, uint64_t gen, uint64_t done)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < LOC_STRIPES; i++) {
+		struct loc_stripe *s = &x->stripes[i];
+
+		pthread_rwlock_wrlock(&s->lock);
+		for (size_t b = 0; b < s->nbuckets; b++) {
+			struct loc_aor *a = s->buckets[b], *next;
+
+			for (; a; a = next) {
+				next = a->next;
+				if (a->gen == gen || a->lseq > done)
+					continue;
+				n += a->n;
+				unlink_node(s, a);
+				node_free(x, a);
 			}
 		}
 		pthread_rwlock_unlock(&s->lock);

@@ -1,7 +1,9 @@
 /* The location service API: index changes under the AoR's stripe lock, then
  * the same change queued for the writer while still holding that lock, so
- * the database sees changes to one AoR in the order the index did. */
+ * the store (database or Redis) sees changes to one AoR in the order the
+ * index did. */
 #include "location/loc_int.h"
+#include "location/redis_int.h"
 
 #include "base/log.h"
 #include "base/loop.h"
@@ -14,7 +16,9 @@ struct loc {
 	struct loc_index idx;
 	struct loc_writer w;
 	struct loc_queue q; /* completions of changes made without a queue */
-	struct loc_db *db;
+	struct loc_store *store; /* NULL: memory */
+	struct loc_redis_cfg *rcfg; /* redis */
+	struct loc_sub *sub;     /* redis */
 	struct loop *loop;
 	struct loop_timer purge;
 	unsigned purge_ms;
@@ -44,12 +48,66 @@ static void on_purge(void *arg)
 		log_err("loc", "cannot re-arm the purge timer");
 }
 
+static const char *const backend_names[] = {
+	[LOC_MEMORY] = "memory",
+	[LOC_SQLITE] = "sqlite",
+	[LOC_REDIS] = "redis",
+};
+
+int loc_backend_parse(const char *name, enum loc_backend *out)
+{
+	for (size_t i = 0; name && i < sizeof(backend_names) / sizeof(backend_names[0]); i++) {
+		if (!strcmp(name, backend_names[i])) {
+			*out = (enum loc_backend)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *loc_backend_name(enum loc_backend b)
+{
+	if ((unsigned)b >= sizeof(backend_names) / sizeof(backend_names[0]))
+		return "?";
+	return backend_names[b];
+}
+
+/* The store the writer will own (NULL for memory); sqlite loads the index
+ * here, redis once the writer runs (loc_sub_start). */
+static int open_store(struct loc *l, const struct loc_cfg *cfg)
+{
+	struct loc_db *db;
+	double t0 = mono_s();
+	int rc;
+
+	switch (cfg->backend) {
+	case LOC_MEMORY:
+		return 0;
+	case LOC_SQLITE:
+		rc = loc_db_open(&db, cfg->db_path);
+		if (rc)
+			return rc;
+		l->store = loc_db_store(db);
+		rc = loc_db_load(db, &l->idx, time(NULL));
+		if (rc)
+			return rc;
+		l->rebuild_s = mono_s() - t0;
+		log_info("loc", "%s: %zu bindings loaded in %.3f s", cfg->db_path,
+			 loc_count(l), l->rebuild_s);
+		return 0;
+	case LOC_REDIS:
+		rc = loc_redis_cfg_new(&l->rcfg, cfg);
+		return rc ? rc : loc_redis_store_new(&l->store, l->rcfg);
+	}
+	return -EINVAL;
+}
+
 int loc_create(struct loc **out, const struct loc_cfg *cfg)
 {
 	struct loc *l;
 	int rc;
 
-	if (cfg->backend != LOC_MEMORY && cfg->backend != LOC_SQLITE)
+	if ((unsigned)cfg->backend > LOC_REDIS)
 		return -EINVAL;
 	l = mem_zalloc(sizeof(*l));
 	if (!l)
@@ -57,27 +115,23 @@ int loc_create(struct loc **out, const struct loc_cfg *cfg)
 	rc = loc_index_init(&l->idx);
 	if (rc)
 		goto err_free;
-	if (cfg->backend == LOC_SQLITE) {
-		double t0 = mono_s();
-
-		rc = loc_db_open(&l->db, cfg->db_path);
-		if (rc)
-			goto err_index;
-		rc = loc_db_load(l->db, &l->idx, time(NULL));
-		if (rc)
-			goto err_db;
-		l->rebuild_s = mono_s() - t0;
-		log_info("loc", "%s: %zu bindings loaded in %.3f s", cfg->db_path,
-			 loc_count(l), l->rebuild_s);
-	}
+	rc = open_store(l, cfg);
+	if (rc)
+		goto err_db;
 	rc = loc_queue_init(&l->q);
 	if (rc)
 		goto err_db;
-	/* the connection passes to the writer thread from here on */
-	rc = loc_writer_init(&l->w, l->db);
+	/* the store passes to the writer thread from here on */
+	rc = loc_writer_init(&l->w, l->store);
 	if (rc) {
 		loc_queue_fini(&l->q);
 		goto err_db;
+	}
+	/* after the writer: the load reads how far it got */
+	if (l->rcfg) {
+		rc = loc_sub_start(&l->sub, l->rcfg, &l->idx, &l->w, &l->rebuild_s);
+		if (rc)
+			goto err_writer;
 	}
 	if (cfg->loop) {
 		l->loop = cfg->loop;
@@ -95,12 +149,13 @@ int loc_create(struct loc **out, const struct loc_cfg *cfg)
 	return 0;
 
 err_writer:
+	loc_sub_stop(l->sub);
 	loc_writer_fini(&l->w);
 	loc_writer_close(&l->w);
 	loc_queue_fini(&l->q);
 err_db:
-	loc_db_close(l->db);
-err_index:
+	loc_store_close(l->store);
+	loc_redis_cfg_free(l->rcfg);
 	loc_index_fini(&l->idx);
 err_free:
 	mem_free(l);
@@ -115,11 +170,13 @@ void loc_destroy(struct loc *l)
 		loop_timer_cancel(l->loop, &l->purge);
 		loop_fd_del(l->loop, l->q.efd);
 	}
+	loc_sub_stop(l->sub); /* no other server's changes from here on */
 	loc_writer_fini(&l->w);
 	loc_queue_drain(&l->q);
 	loc_writer_close(&l->w);
 	loc_queue_fini(&l->q);
-	loc_db_close(l->db);
+	loc_store_close(l->store);
+	loc_redis_cfg_free(l->rcfg);
 	loc_index_fini(&l->idx);
 	mem_free(l);
 }
@@ -137,7 +194,7 @@ int loc_poll(struct loc *l)
 /* The memory backend skips the op when nobody waits for it. */
 static bool need_op(const struct loc *l, loc_done_cb cb)
 {
-	return l->db || cb;
+	return l->store || cb;
 }
 
 /* A change for the writer; its callback will run from q (NULL: none). */
@@ -164,12 +221,19 @@ static struct loc_op *op_new(enum loc_op_kind kind, struct str aor, struct str c
 	return op;
 }
 
-/* Counted in q once the change cannot fail any more. */
-static void push(struct loc *l, struct loc_op *op)
+/* Counted in q once the change cannot fail any more. Under the stripe lock
+ * of the op's AoR (s, h; none for a purge): the index remembers which local
+ * change touched it last (loc_index_sync). */
+static void push(struct loc *l, struct loc_op *op, struct loc_stripe *s, uint64_t h,
+		 struct str aor)
 {
+	uint64_t seq;
+
 	if (op->q)
 		loc_queue_begin(op->q);
-	loc_writer_push(&l->w, op);
+	seq = loc_writer_push(&l->w, op);
+	if (s && seq)
+		loc_index_touch(s, h, aor, seq);
 }
 
 int loc_save(struct loc *l, const struct loc_binding *b, loc_done_cb cb, void *arg)
@@ -207,7 +271,7 @@ int loc_save_q(struct loc *l, struct loc_queue *q, const struct loc_binding *b, 
 	if (!rc && op) {
 		op->old = old; /* the writer deletes its row if the contact changed */
 		old = NULL;
-		push(l, op);
+		push(l, op, s, h, r->b.aor);
 	}
 	pthread_rwlock_unlock(&s->lock);
 	if (rc) {
@@ -240,7 +304,7 @@ static int remove_common(struct loc *l, struct loc_queue *q, struct str aor,
 	pthread_rwlock_wrlock(&s->lock);
 	loc_index_del(&l->idx, s, h, aor, contact);
 	if (op)
-		push(l, op);
+		push(l, op, s, h, aor);
 	pthread_rwlock_unlock(&s->lock);
 	return 0;
 }
@@ -335,15 +399,16 @@ size_t loc_expire(struct loc *l, time_t now)
 {
 	size_t n = loc_index_expire(&l->idx, now);
 
-	/* the database keeps its own copy: purge it even if the index had
-	 * nothing (rows left by an earlier failure); a failed allocation just
-	 * leaves the rows for the next round (loading skips expired rows) */
-	if (l->db) {
+	/* the store keeps its own copy: purge it even if the index had
+	 * nothing (rows left by an earlier failure, or by another server); a
+	 * failed allocation just leaves the rows for the next round (loading
+	 * skips expired rows) */
+	if (l->store) {
 		struct loc_op *op = op_new(LOC_OP_EXPIRE, STR_NULL, STR_NULL, NULL, NULL, NULL);
 
 		if (op) {
 			op->now = now;
-			push(l, op);
+			push(l, op, NULL, 0, STR_NULL);
 		}
 	}
 	return n;

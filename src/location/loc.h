@@ -8,6 +8,18 @@
  * announces a binding a crash could lose. On start the index is rebuilt from
  * the database. `LOC_MEMORY` is the index alone.
  *
+ * `LOC_REDIS` shares one set of bindings between several servers through a
+ * Redis server (7.0 or later): the writer thread applies each batch there
+ * (one pipelined MULTI/EXEC; a callback runs once Redis acknowledged the
+ * change, or with -EIO if it failed) and publishes it; a subscriber thread
+ * applies the other servers' changes to this index within milliseconds.
+ * Lookups never wait for Redis. On start, and whenever the subscriber had
+ * to reconnect, everything in Redis is loaded again; if Redis is the same
+ * process as before, bindings it no longer has leave the index too (they
+ * were removed elsewhere meanwhile), but after a Redis restart, which may
+ * have lost data, this server keeps what it holds. Across servers the last
+ * writer wins.
+ *
  * Callbacks run from loc_poll(), on the thread that calls it: register
  * loc_fd() with an event loop (cfg.loop does that for you) or poll it. */
 #ifndef SIPHON_LOCATION_LOC_H
@@ -22,7 +34,12 @@
 struct loc;
 struct loop;
 
-enum loc_backend { LOC_MEMORY = 0, LOC_SQLITE };
+enum loc_backend { LOC_MEMORY = 0, LOC_SQLITE, LOC_REDIS };
+
+/* "memory", "sqlite", "redis" -> out; -EINVAL for anything else. */
+int loc_backend_parse(const char *name, enum loc_backend *out);
+/* The name loc_backend_parse() accepts, or "?". */
+const char *loc_backend_name(enum loc_backend b);
 
 /* One binding. On input (loc_save) the slices are borrowed and copied; on
  * output (loc_lookup, loc_foreach) they point into a shared immutable record
@@ -47,6 +64,12 @@ struct loc_binding {
 struct loc_cfg {
 	enum loc_backend backend;
 	const char *db_path;          /* LOC_SQLITE: database file (created if missing) */
+	/* LOC_REDIS: "127.0.0.1:6379", "[::1]:6379" or "unix:/path/redis.sock"
+	 * (NULL: 127.0.0.1:6379); keys and channel live under redis_prefix
+	 * (NULL: "siphon"); redis_password (NULL: no AUTH). */
+	const char *redis_addr;
+	const char *redis_prefix;
+	const char *redis_password;
 	struct loop *loop;            /* optional: watch loc_fd() and run the purge timer */
 	unsigned expire_interval_s;   /* purge period with cfg.loop; 0 = 10 s */
 };
@@ -59,13 +82,17 @@ struct loc_stats {
 	double rebuild_s;    /* time loc_create() spent loading the index */
 };
 
-/* err: 0 once the change is durable (sqlite) or applied (memory), or a
- * negative errno (-EIO: the transaction failed; the index keeps the change). */
+/* err: 0 once the change is durable (sqlite), acknowledged by Redis (redis)
+ * or applied (memory), or a negative errno (-EIO: the transaction failed or
+ * Redis was unreachable or too slow; the index keeps the change, with redis
+ * until a reload from the same Redis server finds it missing). */
 typedef void (*loc_done_cb)(int err, void *arg);
 
 /* Create; with LOC_SQLITE open (or create) the database, load every unexpired
- * binding into the index and start the writer. With cfg->loop, call from that
- * loop's thread. Returns 0, -ENOMEM, -EINVAL, or -EIO (database error). */
+ * binding into the index and start the writer. With LOC_REDIS connect, load
+ * every unexpired binding from Redis and start the writer and subscriber.
+ * With cfg->loop, call from that loop's thread. Returns 0, -ENOMEM, -EINVAL,
+ * or -EIO (database error, Redis unreachable or refusing). */
 int loc_create(struct loc **out, const struct loc_cfg *cfg);
 /* Commit what is queued, run every pending callback, stop and free. */
 void loc_destroy(struct loc *l);
@@ -116,7 +143,8 @@ void loc_release(struct loc_binding *b, size_t n);
 /* Bindings in the index (expired ones included until purged). */
 size_t loc_count(struct loc *l);
 /* Drop bindings with expires <= now from the index and (via the writer, no
- * callback) the database. Returns how many left the index. */
+ * callback) the database or Redis (there a bounded slice of the keys per
+ * call). Returns how many left the index. */
 size_t loc_expire(struct loc *l, time_t now);
 
 /* Visit every binding (for dumps), one index stripe locked at a time: fn must

@@ -1,7 +1,9 @@
 /* The writer: group commit. Callers queue changes; the thread takes all that
- * is queued, commits it as one transaction, and hands each change to its
- * completion queue (queue.c). While it commits, new changes pile up for the
- * next batch, so the fsync cost is shared under load. */
+ * is queued, applies it to the store (SQLite: one transaction; Redis: one
+ * pipelined MULTI/EXEC) and hands each change to its completion queue
+ * (queue.c). While it commits, new changes pile up for the next batch, so
+ * the fsync (or round trip) cost is shared under load. The writer does not
+ * know which backend it drives (struct loc_store). */
 #include "location/loc_int.h"
 
 #include "base/log.h"
@@ -30,7 +32,7 @@ static void *writer_main(void *arg)
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		struct loc_op *batch;
-		uint64_t n = 0;
+		uint64_t n = 0, ok = 0, last = 0;
 		int err;
 
 		while (!w->head && !w->stop)
@@ -42,16 +44,21 @@ static void *writer_main(void *arg)
 		w->tail = &w->head;
 		pthread_mutex_unlock(&w->lock);
 
-		err = loc_db_apply(w->db, batch);
+		err = w->store->apply(w->store, batch);
 		for (struct loc_op *op = batch; op; op = op->next) {
-			op->err = err;
+			if (err)
+				op->err = err;
+			ok += !op->err;
+			last = op->seq;
 			n++;
 		}
+		/* before delivery: a resynchronisation reading the store after
+		 * this sees these changes there */
+		atomic_store_explicit(&w->done_seq, last, memory_order_release);
 
 		pthread_mutex_lock(&w->lock);
 		w->commits += !err;
-		if (!err)
-			w->ops += n;
+		w->ops += ok;
 		if (n > w->max_batch)
 			w->max_batch = n;
 		pthread_mutex_unlock(&w->lock);
@@ -62,7 +69,7 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-int loc_writer_init(struct loc_writer *w, struct loc_db *db)
+int loc_writer_init(struct loc_writer *w, struct loc_store *store)
 {
 	int rc;
 
@@ -70,17 +77,19 @@ int loc_writer_init(struct loc_writer *w, struct loc_db *db)
 	w->tail = &w->head;
 	w->stop = false;
 	w->has_thread = false;
-	w->db = db;
+	w->store = store;
+	w->seq = 0;
+	atomic_init(&w->done_seq, 0);
 	w->commits = w->ops = w->max_batch = 0;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
-	if (!db)
+	if (!store)
 		return 0;
-	rc = pthread_create(&w->thread, NULL, writer_main, w);
+	rc = loc_thread_start(&w->thread, writer_main, w);
 	if (rc) {
 		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->lock);
-		return rc == EAGAIN ? -ENOMEM : -rc;
+		return rc;
 	}
 	w->has_thread = true;
 	return 0;
@@ -98,20 +107,24 @@ void loc_writer_fini(struct loc_writer *w)
 	}
 }
 
-void loc_writer_push(struct loc_writer *w, struct loc_op *op)
+uint64_t loc_writer_push(struct loc_writer *w, struct loc_op *op)
 {
+	uint64_t seq;
+
 	op->next = NULL;
 	op->err = 0;
 	if (!w->has_thread) { /* memory backend: nothing to wait for */
 		deliver(op);
-		return;
+		return 0;
 	}
 	pthread_mutex_lock(&w->lock);
+	seq = op->seq = ++w->seq; /* under the lock: seq order is queue order */
 	if (!w->head)
 		pthread_cond_signal(&w->cond);
 	*w->tail = op;
 	w->tail = &op->next;
 	pthread_mutex_unlock(&w->lock);
+	return seq;
 }
 
 void loc_writer_close(struct loc_writer *w)
