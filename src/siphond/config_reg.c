@@ -242,25 +242,13 @@ static int set_registrar(struct sd_config *c, const char *key, const char *value
 	return -EINVAL;
 }
 
-/* TEMP until the redis backend lands with loc_backend_parse() */
-static int backend_parse(const char *v, enum loc_backend *b)
-{
-	if (strcmp(v, "sqlite") == 0)
-		*b = LOC_SQLITE;
-	else if (strcmp(v, "memory") == 0)
-		*b = LOC_MEMORY;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 static int set_location(struct sd_config *c, const char *key, const char *value,
 			const char **why)
 {
 	if (strcmp(key, "backend") == 0) {
 		enum loc_backend b;
 
-		if (backend_parse(value, &b) < 0) {
+		if (loc_backend_parse(value, &b) < 0) {
 			*why = "expected sqlite, memory or redis";
 			return -EINVAL;
 		}

@@ -87,10 +87,15 @@ int sd_regsvc_create(struct sd_regsvc **out, const struct sd_config *cfg, const 
 	s->purge_ms = cfg->loc_purge_interval * 1000u;
 	snprintf(path, sizeof(path), "%s/%s", data_dir, SD_LOC_DB_FILE);
 	lcfg.db_path = cfg->loc_database ? cfg->loc_database : path;
+	lcfg.redis_addr = cfg->redis_addr;
+	lcfg.redis_prefix = cfg->redis_prefix;
+	lcfg.redis_password = cfg->redis_password;
 	err = loc_create(&s->loc, &lcfg);
 	if (err < 0) {
-		log_err(MOD, "location service (%s): %s",
-			lcfg.backend == LOC_SQLITE ? lcfg.db_path : "memory", strerror(-err));
+		log_err(MOD, "location service (%s %s): %s", loc_backend_name(lcfg.backend),
+			lcfg.backend == LOC_SQLITE ? lcfg.db_path
+			: lcfg.backend == LOC_REDIS ? (lcfg.redis_addr ? lcfg.redis_addr : "127.0.0.1:6379")
+			: "", strerror(-err));
 		goto fail;
 	}
 	if (s->auth_methods) {
