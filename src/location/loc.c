@@ -23,6 +23,9 @@ struct loc {
 	struct loop_timer purge;
 	unsigned purge_ms;
 	double rebuild_s;
+	/* loc_aor_lock(): one mutex per index stripe, apart from the stripe's
+	 * rwlock so that lookups and saves can run inside */
+	pthread_mutex_t aor_locks[LOC_STRIPES];
 };
 
 static double mono_s(void)
@@ -112,6 +115,8 @@ int loc_create(struct loc **out, const struct loc_cfg *cfg)
 	l = mem_zalloc(sizeof(*l));
 	if (!l)
 		return -ENOMEM;
+	for (int i = 0; i < LOC_STRIPES; i++)
+		pthread_mutex_init(&l->aor_locks[i], NULL);
 	rc = loc_index_init(&l->idx);
 	if (rc)
 		goto err_free;
@@ -158,6 +163,8 @@ err_db:
 	loc_redis_cfg_free(l->rcfg);
 	loc_index_fini(&l->idx);
 err_free:
+	for (int i = 0; i < LOC_STRIPES; i++)
+		pthread_mutex_destroy(&l->aor_locks[i]);
 	mem_free(l);
 	return rc;
 }
@@ -178,7 +185,19 @@ void loc_destroy(struct loc *l)
 	loc_store_close(l->store);
 	loc_redis_cfg_free(l->rcfg);
 	loc_index_fini(&l->idx);
+	for (int i = 0; i < LOC_STRIPES; i++)
+		pthread_mutex_destroy(&l->aor_locks[i]);
 	mem_free(l);
+}
+
+void loc_aor_lock(struct loc *l, struct str aor)
+{
+	pthread_mutex_lock(&l->aor_locks[loc_hash(aor) & (LOC_STRIPES - 1)]);
+}
+
+void loc_aor_unlock(struct loc *l, struct str aor)
+{
+	pthread_mutex_unlock(&l->aor_locks[loc_hash(aor) & (LOC_STRIPES - 1)]);
 }
 
 int loc_fd(const struct loc *l)

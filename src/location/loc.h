@@ -134,6 +134,14 @@ int loc_remove_q(struct loc *l, struct loc_queue *q, struct str aor, struct str 
 int loc_remove_all_q(struct loc *l, struct loc_queue *q, struct str aor, loc_done_cb cb,
 		     void *arg);
 
+/* Serialise a read-check-write of one AoR's bindings between threads of
+ * this process (the registrar's §10.3 steps 6-7: look up, check CSeq and
+ * limits, then save): lookups and changes work inside; keep it short, and
+ * never poll a completion queue inside. Servers sharing Redis are not
+ * serialised with each other (the last writer wins). */
+void loc_aor_lock(struct loc *l, struct str aor);
+void loc_aor_unlock(struct loc *l, struct str aor);
+
 /* Fill out[0..max) with aor's bindings unexpired at now, q descending, then
  * most recently updated first. Returns how many were filled; each holds a
  * reference: loc_release() them. */

@@ -45,6 +45,9 @@ static int one(const struct reg *r, struct reg_contact *c, uint32_t dflt, const 
 
 	if (sip_uri_parse(&c->uri, c->na.uri.s, c->na.uri.len, NULL))
 		return fail(why, "Bad Contact");
+	/* every binding must fit the 200 that lists them (64 KiB at most) */
+	if (c->na.uri.len > REG_CONTACT_URI_MAX || c->na.params.len > REG_CONTACT_PARAMS_MAX)
+		return fail(why, "Contact Too Long");
 	/* §20: an addr-spec with '?' (or ',' ';') must be in <> (RFC 4475
 	 * regbadct: reject rather than guess) */
 	if (!c->na.bracketed && str_chr(c->na.uri, '?') >= 0)

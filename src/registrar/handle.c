@@ -278,6 +278,9 @@ static void run(struct reg_req *q, int star, reg_done_cb cb, void *arg)
 	uint32_t min = 0;
 	uint16_t code = 0;
 
+	/* what is checked is what gets changed: no other worker's REGISTER
+	 * for this AoR in between (max_contacts, CSeq order) */
+	loc_aor_lock(q->r->loc, q->aor);
 	q->nb = loc_lookup(q->r->loc, q->aor, q->b, REG_LOOKUP_MAX, q->now);
 	if (!star && !q->nc) {
 		/* a fetch (§10.3 step 8 with no Contact) */
@@ -314,6 +317,7 @@ static void run(struct reg_req *q, int star, reg_done_cb cb, void *arg)
 	}
 	pend_put(p); /* the issuing reference */
 out:
+	loc_aor_unlock(q->r->loc, q->aor);
 	loc_release(q->b, q->nb);
 }
 

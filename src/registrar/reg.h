@@ -30,6 +30,11 @@ enum reg_overflow {
 
 #define REG_MAX_CONTACTS 64 /* upper bound of cfg.max_contacts */
 #define REG_REQ_CONTACTS 32 /* Contact values accepted in one request */
+/* Longest Contact URI, and longest Contact parameters, accepted: with
+ * REG_MAX_CONTACTS bindings the 200 listing them stays well inside 64 KiB
+ * (Kamailio and OpenSIPS store 255 bytes). */
+#define REG_CONTACT_URI_MAX 512
+#define REG_CONTACT_PARAMS_MAX 256
 
 /* Zero numeric fields take the default. */
 struct reg_cfg {

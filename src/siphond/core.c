@@ -119,6 +119,15 @@ void sd_respond(struct sd_core *c, const struct sip_msg *m, const struct sd_in *
 	opt.extra = extra;
 	n = sip_resp_build(out->buf, out->cap, m, code, str_cstr(reason ? reason : sip_reason_phrase(code)),
 			   &opt);
+	if (n < 0 && extra.len) {
+		/* the request still gets an answer, without what did not fit */
+		log_warn(MOD, "%u response does not fit the reply buffer: 500 instead (call-id %.*s)",
+			 code, STR_FMT(m->call_id));
+		code = 500;
+		reason = "Response Too Large";
+		opt.extra = STR_NULL;
+		n = sip_resp_build(out->buf, out->cap, m, code, str_cstr(reason), &opt);
+	}
 	if (n < 0) {
 		log_warn(MOD, "%u response does not fit the reply buffer: dropped", code);
 		return;
@@ -172,17 +181,21 @@ bool sd_check_extensions(struct sd_core *c, const struct sip_msg *m, const struc
 
 /* Is the request addressed to this server (its own address as the
  * Request-URI host) rather than to a user or domain it would route to? */
-bool sd_addressed_to_us(const struct sip_msg *m, const struct sd_in *in)
+bool sd_host_is_us(struct str host, const struct sd_in *in)
 {
 	char local[64];
-	struct str host = m->ruri_host;
 
-	if (m->ruri_user.len || !host.len)
+	if (!host.len)
 		return false;
 	if (host.len > 2 && host.s[0] == '[')
 		host = str_make(host.s + 1, host.len - 2);
 	tp_addr_host_fmt(&in->local, local, sizeof(local));
 	return str_caseeq(host, str_cstr(local)) || str_caseeq_lit(host, "localhost");
+}
+
+bool sd_addressed_to_us(const struct sip_msg *m, const struct sd_in *in)
+{
+	return !m->ruri_user.len && sd_host_is_us(m->ruri_host, in);
 }
 
 static void handle_request(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,

@@ -60,6 +60,8 @@ bool sd_check_extensions(struct sd_core *c, const struct sip_msg *m, const struc
 			 struct sd_out *out, enum sip_hdr_type t);
 /* The Request-URI names this server (its address, or localhost), no user. */
 bool sd_addressed_to_us(const struct sip_msg *m, const struct sd_in *in);
+/* host (as in a URI) is the address the request came in on, or localhost. */
+bool sd_host_is_us(struct str host, const struct sd_in *in);
 
 /* core_reg.c: REGISTER handling. init: when cfg has a registrar and the
  * core is stateful, this worker's registrar and completion queue. fini:

@@ -205,11 +205,17 @@ static void challenge(struct sd_core *c, const struct sip_msg *m, const struct s
 	sd_respond(c, m, in, out, 401, NULL, str_make(hdrs, (size_t)n));
 }
 
+/* Is the user part of uri, escapes decoded (§19.1.4), exactly user? */
 static bool user_is(struct str uri, struct str user)
 {
+	char ub[SUB_USER_MAX + 1];
 	struct sip_uri u;
+	int n;
 
-	return sip_uri_parse(&u, uri.s, uri.len, NULL) == 0 && str_eq(u.user, user);
+	if (sip_uri_parse(&u, uri.s, uri.len, NULL) != 0)
+		return false;
+	n = sip_uri_unescape(ub, sizeof(ub), u.user);
+	return n >= 0 && str_eq(str_make(ub, (size_t)n), user);
 }
 
 /* §10.3 steps 3-4. Returns true when it answered (challenge or refusal). */
@@ -285,10 +291,18 @@ bool sd_reg_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 	char realm[256], recv[96], ab[80];
 	bool own;
 
-	if (!s || m->ruri_user.len)
-		return false; /* a REGISTER for someone else's registrar: routed */
+	if (!s)
+		return false;
 	/* §10.3 step 1: a domain we serve, or our own address */
-	own = sd_addressed_to_us(m, in);
+	own = sd_host_is_us(m->ruri_host, in);
+	if (m->ruri_user.len) {
+		/* §10.2: "The userinfo and "@" components of the SIP URI MUST
+		 * NOT be present"; one for someone else's domain is routed */
+		if (!own && !sd_regsvc_serves(s, m->ruri_host))
+			return false;
+		sd_respond(c, m, in, out, 400, "Bad Request-URI: User Part in REGISTER", STR_NULL);
+		return true;
+	}
 	if (!own && !sd_regsvc_serves(s, m->ruri_host)) {
 		sd_respond(c, m, in, out, s->foreign_code,
 			   s->foreign_code == 404 ? "Domain Not Served" : "Forbidden: Domain Not Served",
