@@ -543,6 +543,105 @@ static void test_aor_canon(void **state)
 	assert_int_equal(reg_aor_canon(out, sizeof(out), &u), -EINVAL);
 }
 
+/* reg_aor_canon(u) is want. */
+static void canon_is(const struct sip_uri *u, const char *want)
+{
+	char out[128];
+	int n = reg_aor_canon(out, sizeof(out), u);
+
+	assert_true(n >= 0);
+	if ((size_t)n != strlen(want) || memcmp(out, want, (size_t)n) != 0)
+		fail_msg("canon %.*s: got \"%.*s\", want \"%s\"", (int)u->raw.len, u->raw.s, n, out,
+			 want);
+}
+
+static void canon_of(const char *s, const char *want)
+{
+	struct sip_uri u;
+
+	if (sip_uri_parse(&u, s, strlen(s), NULL) != 0)
+		fail_msg("does not parse: %s", s);
+	canon_is(&u, want);
+}
+
+/* §19.1.4: an escaped unreserved character (alphanum / mark, §25.1) in the
+ * user part is that character; any other escape stays, with upper-case hex;
+ * nothing is decoded twice and the user stays case-sensitive. */
+static void test_aor_canon_escapes(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "sip:%61lice@example.com", "sip:alice@example.com" },
+		{ "sip:%61l%69%63%65@EXAMPLE.com", "sip:alice@example.com" },
+		{ "sip:%41lice@example.com", "sip:Alice@example.com" },
+		{ "sip:%2a@example.com", "sip:*@example.com" },
+		{ "sip:%2D%5f%2e%21%7E%27%28%29@example.com", "sip:-_.!~'()@example.com" },
+		{ "sip:al%3bice@example.com", "sip:al%3Bice@example.com" },
+		{ "sip:al%3Bice@example.com", "sip:al%3Bice@example.com" },
+		{ "sip:a%20b@example.com", "sip:a%20b@example.com" },
+		{ "sip:a%3a%2fb%40@example.com", "sip:a%3A%2Fb%40@example.com" },
+		{ "sip:%25@example.com", "sip:%25@example.com" },
+		{ "sip:%2561@example.com", "sip:%2561@example.com" },
+		{ "sip:%c3%a9@example.com", "sip:%C3%A9@example.com" },
+		{ "sip:%00x@example.com", "sip:%00x@example.com" },
+		{ "sips:%62ob@EXAMPLE.com:5061;transport=tcp", "sips:bob@example.com:5061" },
+	};
+	/* what the URI parser would refuse, built by hand: a '%' without two
+	 * hex digits after it is kept as it is */
+	static const char *const raw[][2] = {
+		{ "al%", "sip:al%@example.com" },
+		{ "al%6", "sip:al%6@example.com" },
+		{ "%6", "sip:%6@example.com" },
+		{ "a%zz", "sip:a%zz@example.com" },
+		{ "a%6g%61", "sip:a%6ga@example.com" },
+		{ "%", "sip:%@example.com" },
+	};
+	struct sip_uri u;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		canon_of(cases[i][0], cases[i][1]);
+	for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++) {
+		u = (struct sip_uri){ .scheme = SIP_URI_SIP, .user = str_cstr(raw[i][0]),
+				      .host = STR_LIT("example.com"), .raw = str_cstr(raw[i][0]) };
+		canon_is(&u, raw[i][1]);
+	}
+}
+
+/* The registrar keys bindings by that form: a REGISTER To sip:%61lice@ is
+ * alice's, and a fetch To sip:alic%65@ lists it. */
+static void test_register_escaped_to(void **state)
+{
+	static const char fmt[] = "REGISTER sip:example.com SIP/2.0\r\n"
+				  "Via: SIP/2.0/UDP 192.0.2.99:5062;branch=z9hG4bKesc%d\r\n"
+				  "Max-Forwards: 70\r\n"
+				  "From: <sip:alice@example.com>;tag=1\r\n"
+				  "To: <%s>\r\n"
+				  "Call-ID: esc@h\r\n"
+				  "CSeq: %d REGISTER\r\n"
+				  "%s"
+				  "Content-Length: 0\r\n\r\n";
+	struct fix f;
+	char buf[512];
+	int n;
+
+	(void)state;
+	fix_init(&f, NULL);
+	n = snprintf(buf, sizeof(buf), fmt, 1, "sip:%61lice@example.com", 1,
+		     "Contact: <sip:a@192.0.2.1>\r\n");
+	assert_int_equal(send_raw(&f, buf, (size_t)n, T0), 200);
+	expect_one(&f, AOR, "sip:a@192.0.2.1");
+	n = snprintf(buf, sizeof(buf), fmt, 2, "sip:alic%65@EXAMPLE.com", 2, "");
+	assert_int_equal(send_raw(&f, buf, (size_t)n, T0), 200);
+	assert_true(has("Contact: <sip:a@192.0.2.1>;expires=3600\r\n"));
+	/* an escaped reserved character is another AoR */
+	n = snprintf(buf, sizeof(buf), fmt, 3, "sip:al%3bice@example.com", 3,
+		     "Contact: <sip:b@192.0.2.2>\r\n");
+	assert_int_equal(send_raw(&f, buf, (size_t)n, T0), 200);
+	expect_one(&f, "sip:al%3Bice@example.com", "sip:b@192.0.2.2");
+	expect_one(&f, AOR, "sip:a@192.0.2.1");
+	fix_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -562,6 +661,8 @@ int main(void)
 		SIPHON_TEST(test_rfc4475_register),
 		SIPHON_TEST(test_alloc_failure),
 		SIPHON_TEST(test_aor_canon),
+		SIPHON_TEST(test_aor_canon_escapes),
+		SIPHON_TEST(test_register_escaped_to),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
