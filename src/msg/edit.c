@@ -87,6 +87,27 @@ int sip_fwd_add_record_route(struct sip_edit *e, struct str rr_line)
 	return sip_edit_splice(e, h ? h->line.s : first_header(e->msg), 0, rr_line);
 }
 
+int sip_fwd_drop_top_via(struct sip_edit *e)
+{
+	const struct sip_hdr *h = sip_msg_hdr(e->msg, SIP_HDR_VIA);
+	struct sip_via v;
+	struct str cur;
+	const char *why;
+	int rc;
+
+	if (!h)
+		return -ENOENT;
+	cur = h->value;
+	rc = sip_via_parse(&v, &cur, &why);
+	if (rc != 0)
+		return rc;
+	cur = str_trim(cur);
+	if (cur.len == 0) /* the only value: drop the whole line */
+		return sip_edit_splice(e, h->line.s, h->line.len, STR_NULL);
+	/* drop "first-value ," and keep the rest of the line */
+	return sip_edit_splice(e, h->value.s, (size_t)(cur.s - h->value.s), STR_NULL);
+}
+
 int sip_fwd_drop_top_route(struct sip_edit *e)
 {
 	const struct sip_hdr *h = sip_msg_hdr(e->msg, SIP_HDR_ROUTE);

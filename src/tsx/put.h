@@ -4,6 +4,7 @@
 #define SIPHON_TSX_PUT_H
 
 #include "base/str.h"
+#include "msg/msg.h"
 
 #include <string.h>
 
@@ -28,5 +29,13 @@ static inline void tsx_put_lit(struct tsx_put *o, const char *s)
 {
 	tsx_put(o, s, strlen(s));
 }
+
+/* "METHOD <R-URI of req> SIP/2.0", the top Via of req only, Max-Forwards 70,
+ * req's Route headers and its From: the start of a request that goes hop
+ * by hop like req did (the ACK of §17.1.1.3, the CANCEL of §9.1). */
+void tsx_put_hop_start(struct tsx_put *o, const char *method, const struct sip_msg *req,
+		       struct str from);
+/* Call-ID, "CSeq: <req's number> METHOD", an empty body. */
+void tsx_put_hop_end(struct tsx_put *o, const char *method, const struct sip_msg *req);
 
 #endif
