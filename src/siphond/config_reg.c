@@ -30,6 +30,9 @@ void sd_config_init_reg(struct sd_config *c)
 	c->auth_algs[1] = AUTH_ALG_MD5;
 	c->auth_nalgs = 2;
 	c->user_match = SD_MATCH_BOTH;
+	c->pxy_enabled = true;
+	c->pxy_record_route = true;
+	c->pxy_timer_c = 180; /* RFC 3261 §16.6 step 11 asks for more than 3 minutes */
 }
 
 void sd_config_clear_reg(struct sd_config *c)
@@ -314,9 +317,37 @@ static int set_auth(struct sd_config *c, const char *key, const char *value, con
 	return -EINVAL;
 }
 
+static int set_bool(bool *dst, const char *value, const char **why)
+{
+	int b;
+
+	if (config_parse_bool(value, &b) < 0) {
+		*why = "expected yes or no";
+		return -EINVAL;
+	}
+	*dst = b;
+	return 0;
+}
+
+static int set_proxy(struct sd_config *c, const char *key, const char *value, const char **why)
+{
+	if (strcmp(key, "enabled") == 0)
+		return set_bool(&c->pxy_enabled, value, why);
+	if (strcmp(key, "record_route") == 0)
+		return set_bool(&c->pxy_record_route, value, why);
+	if (strcmp(key, "timer_c") == 0)
+		return config_parse_uint(value, 1, 86400, &c->pxy_timer_c) < 0
+			       ? (*why = "expected seconds from 1 to 86400", -EINVAL)
+			       : 0;
+	*why = "unknown key";
+	return -EINVAL;
+}
+
 int sd_config_set_reg(struct sd_config *c, const char *section, const char *key,
 		      const char *value, const char **why)
 {
+	if (strcmp(section, "proxy") == 0)
+		return set_proxy(c, key, value, why);
 	if (strcmp(section, "domains") == 0) {
 		if (strcmp(key, "serve") == 0)
 			return sd_config_add_domains(c, value, why);

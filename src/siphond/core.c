@@ -3,6 +3,7 @@
  * dropped (§18.1.2). Routing arrives with the proxy. */
 #include "siphond/core.h"
 #include "siphond/core_priv.h"
+#include "siphond/proxy.h"
 
 #include "base/log.h"
 #include "base/mem.h"
@@ -36,6 +37,7 @@ int sd_core_create(struct sd_core **out, const struct sd_core_cfg *cfg)
 	if (getrandom(&c->salt, sizeof(c->salt), 0) != sizeof(c->salt))
 		c->salt = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
 	sd_tsx_init(c, cfg);
+	sd_pxy_init(c, cfg);
 	if (cfg) {
 		int err = sd_reg_init(c, cfg);
 
@@ -53,6 +55,7 @@ void sd_core_destroy(struct sd_core *c)
 	if (!c)
 		return;
 	sd_reg_fini(c); /* answers owed go out through live transactions */
+	sd_pxy_fini(c); /* branches end, contexts answer upstream */
 	sd_tsx_shutdown(c);
 	mem_free(c);
 }
@@ -222,8 +225,10 @@ static void handle_request(struct sd_core *c, const struct sip_msg *m, const str
 		return;
 	if (!sd_addressed_to_us(m, in)) {
 		/* a request this server would forward (§16) */
-		if (ack)
+		if (ack) {
+			sd_pxy_request(c, m, in, out); /* a 2xx's ACK goes on, statelessly */
 			return;
+		}
 		if (m->max_forwards == 0) { /* §16.3 step 3 */
 			sd_respond(c, m, in, out, 483, NULL, STR_NULL);
 			return;
@@ -231,10 +236,16 @@ static void handle_request(struct sd_core *c, const struct sip_msg *m, const str
 		if (sd_check_extensions(c, m, in, out, SIP_HDR_PROXY_REQUIRE))
 			return;
 		if (m->method_id == SIP_METHOD_CANCEL) {
-			sd_respond(c, m, in, out, sd_tsx_cancel_code(c, m), NULL, STR_NULL);
+			/* §16.10: 200 to the CANCEL, then cancel the branches */
+			struct sd_pxy *p = sd_pxy_for_cancel(c, m);
+
+			sd_respond(c, m, in, out, p ? 200 : sd_tsx_cancel_code(c, m), NULL, STR_NULL);
+			if (p)
+				sd_pxy_cancel_later(c, p);
 			return;
 		}
-		/* routing is not implemented yet */
+		if (sd_pxy_request(c, m, in, out))
+			return;
 		sd_respond(c, m, in, out, 501, NULL, allow);
 		return;
 	}
@@ -257,6 +268,16 @@ static void handle_request(struct sd_core *c, const struct sip_msg *m, const str
 		sd_respond(c, m, in, out, 501, NULL, allow);
 		break;
 	}
+}
+
+ssize_t sd_core_input_handed(struct sd_core *c, const struct sd_in *in, struct sd_out *out)
+{
+	ssize_t r;
+
+	c->handed = true;
+	r = sd_core_input(c, in, out);
+	c->handed = false;
+	return r;
 }
 
 ssize_t sd_core_input(struct sd_core *c, const struct sd_in *in, struct sd_out *out)
@@ -317,11 +338,17 @@ ssize_t sd_core_input(struct sd_core *c, const struct sd_in *in, struct sd_out *
 		/* how a 100 Trying of the transaction would be routed (§18.2.1) */
 		response_route(m, in, &route, &trying, recv, sizeof(recv));
 		trying.server = str_cstr(c->server);
+		/* a CANCEL for another worker's proxied INVITE goes there */
+		if (m->method_id == SIP_METHOD_CANCEL && sd_pxy_cancel_handoff(c, m, in)) {
+			c->cur_out = NULL;
+			return stream ? (ssize_t)(skipped + m->len) : (ssize_t)in->len;
+		}
 		if (!sd_tsx_request(c, m, in, &trying, &route.dst)) {
 			handle_request(c, m, in, out);
 			sd_tsx_request_done(c);
+			sd_pxy_run_pending(c); /* forwarding starts outside the lock */
 		}
-	} else {
+	} else if (!sd_pxy_response(c, m, in) && !c->pcfg) {
 		log_debug(MOD, "response %u from %s matches no transaction: dropped", m->status,
 			  tp_addr_fmt(&in->src, peer, sizeof(peer)));
 	}

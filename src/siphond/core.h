@@ -18,6 +18,10 @@ struct loop;
 struct tsx_table;
 struct tsx_timers;
 struct sd_regsvc;
+struct sd_in;
+struct sd_out;
+struct sd_pxy_cfg;
+struct pxy_self;
 
 struct sd_core_cfg {
 	const char *server_name; /* Server header value; NULL for "Siphon/<version>" */
@@ -38,7 +42,31 @@ struct sd_core_cfg {
 	/* The registrar (stateful mode only); NULL: REGISTER gets 501. */
 	const struct sd_regsvc *regsvc;
 	bool purge; /* this core runs the expired-binding purge (one per server) */
+
+	/* The proxy (stateful mode only); NULL: requests for others get 501. */
+	const struct sd_pxy_cfg *pxy;
+	const struct pxy_self *self; /* who we are in URIs; filled before traffic */
+	unsigned idx;                /* this core's worker */
+	/* The listen address of proto and family (AF_INET/AF_INET6) that
+	 * requests we send carry in Via and Record-Route. */
+	int (*local_addr)(void *ctx, enum tp_proto proto, int family, struct tp_addr *out);
+	/* Send a request to dst over proto (UDP from our socket of the family;
+	 * TCP/TLS on a connection of this worker, opened if needed). */
+	int (*send_req)(void *ctx, enum tp_proto proto, const struct tp_addr *dst, const void *buf,
+			size_t len);
+	/* Hand a received message to the worker that owns its transaction. */
+	int (*handoff)(void *ctx, unsigned worker, const struct sd_in *in);
 };
+
+/* [proxy] settings the cores read. */
+struct sd_pxy_cfg {
+	bool record_route;   /* §16.6 step 4 (default on) */
+	uint32_t timer_c_ms; /* §16.6 step 11, > 3 minutes */
+};
+
+/* Handle a message handed over by another worker (it belongs to one of
+ * this core's transactions); same contract as sd_core_input(). */
+ssize_t sd_core_input_handed(struct sd_core *c, const struct sd_in *in, struct sd_out *out);
 
 /* One received input: a whole datagram (UDP) or the unconsumed front of a
  * connection's receive buffer (TCP/TLS). */

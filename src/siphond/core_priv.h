@@ -18,6 +18,7 @@ struct sd_stx {
 	uint64_t conn_id; /* streams: the connection the request came on */
 	struct tp_addr local, dst;
 	struct sd_stx *next, *prev; /* the core's live transactions */
+	struct sd_pxy *pxy;         /* proxied: its response context */
 };
 
 struct sd_core {
@@ -42,6 +43,24 @@ struct sd_core {
 	char *late;               /* SD_REPLY_MAX bytes for answers sent from lq */
 	struct loop_timer purge;  /* expired bindings (one worker runs it) */
 	bool purging;
+
+	/* proxy (proxy.c); pcfg NULL: none */
+	const struct sd_pxy_cfg *pcfg;
+	const struct pxy_self *self;
+	unsigned idx;
+	struct tsx_env cenv; /* client transactions: the branches */
+	int (*local_addr)(void *ctx, enum tp_proto proto, int family, struct tp_addr *out);
+	int (*send_req)(void *ctx, enum tp_proto proto, const struct tp_addr *dst, const void *buf,
+			size_t len);
+	int (*handoff)(void *ctx, unsigned worker, const struct sd_in *in);
+	struct sd_pxy *pending;        /* to start once the server transaction is unlocked */
+	struct sd_pxy *pending_cancel; /* to cancel likewise */
+	struct sd_pxy *live_pxy;       /* every context of this core (shutdown) */
+	struct pxy_br *live_br;        /* sentinel of every live branch (shutdown) */
+	struct pxy_br *dead_br;        /* stands in for a branch that is gone */
+	struct sip_msg *pmsg;          /* two scratch messages */
+	char *pbuf;                    /* SD_REPLY_MAX bytes: requests and responses we forward */
+	bool handed;                   /* the input was handed over by another worker */
 
 	/* while sd_core_input() runs */
 	struct sd_out *cur_out;

@@ -3,6 +3,7 @@
  * twice, and final responses to INVITE are retransmitted over UDP until the
  * ACK comes (Timer G, H). Timers run on the worker loop's wheel. */
 #include "siphond/core_priv.h"
+#include "siphond/proxy.h"
 
 #include "base/log.h"
 #include "base/loop.h"
@@ -39,9 +40,11 @@ static int env_send(void *ctx, struct tsx *t, const char *buf, size_t len)
 	struct sd_stx *x = tsx_user(t);
 	struct sd_out *out = c->cur_out;
 
-	/* inside sd_core_input the reply goes out through the caller's buffer,
-	 * on the connection or socket the request came in on */
-	if (out && out->len == 0) {
+	/* inside sd_core_input the reply to the request being handled goes out
+	 * through the caller's buffer, on the connection or socket the request
+	 * came in on; anything else (a proxied response passed upstream while
+	 * another message is handled) is sent on its own */
+	if (out && out->len == 0 && c->cur_tsx == t) {
 		if (len > out->cap)
 			return -EMSGSIZE;
 		if (buf != out->buf)
@@ -86,6 +89,8 @@ static void env_on_terminated(void *ctx, struct tsx *t)
 	struct sd_stx *x = tsx_user(t);
 
 	(void)ctx;
+	if (x->pxy)
+		sd_pxy_stx_terminated(x->pxy);
 	x->prev->next = x->next;
 	x->next->prev = x->prev;
 }

@@ -1,6 +1,8 @@
 #include "siphond/server.h"
 
 #include "base/mem.h"
+#include "proxy/route.h"
+#include "siphond/core.h"
 #include "siphond/regsvc.h"
 #include "siphond/worker.h"
 #include "transport/egress.h"
@@ -368,6 +370,11 @@ struct sd_server {
 	struct tp_tls_ctx *tls_srv; /* for tls listeners */
 	struct tp_tls_ctx *tls_cli; /* for TLS connections we open (not yet used) */
 	struct sd_regsvc *regsvc;   /* registrar, location, subscribers, digest */
+	struct sd_pxy_cfg pxy;
+	struct pxy_self self;       /* who we are in URIs: listen addresses, domains */
+	struct tp_addr self_addr[SD_LISTEN_MAX];
+	enum tp_proto self_proto[SD_LISTEN_MAX];
+	struct str self_names[SD_DOMAINS_MAX];
 	struct sd_worker *w[SD_WORKERS_MAX];
 	unsigned nworkers;
 	struct sd_listen bound[SD_LISTEN_MAX]; /* with the real ports */
@@ -475,6 +482,17 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 			goto fail;
 	}
 	s->sh.regsvc = s->regsvc;
+	if (cfg->pxy_enabled) {
+		s->pxy.record_route = cfg->pxy_record_route;
+		s->pxy.timer_c_ms = cfg->pxy_timer_c * 1000u;
+		s->sh.pxy = &s->pxy;
+	}
+	s->sh.self = &s->self;
+	s->sh.bound = s->bound;
+	s->sh.nbound = &s->nbound;
+	s->sh.tls_cli = s->tls_cli;
+	s->sh.workers = s->w;
+	s->sh.nworkers = &s->nworkers;
 	s->quota.max = cfg->tcp_max_conns;
 	s->sh.egress = s->egress;
 	s->sh.tsx = s->tsx;
@@ -504,6 +522,16 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 		if (i == 0)
 			s->nbound = cfg->nlisten;
 	}
+	/* the proxy's identity (RFC 3261 §16.4): real ports, served domains */
+	for (unsigned i = 0; i < s->nbound; i++) {
+		s->self_addr[i] = s->bound[i].addr;
+		s->self_proto[i] = s->bound[i].proto;
+	}
+	for (unsigned i = 0; i < cfg->ndomains; i++)
+		s->self_names[i] = str_cstr(cfg->domains[i]);
+	s->self = (struct pxy_self){ .listen = s->self_addr, .listen_proto = s->self_proto,
+				     .nlisten = s->nbound, .names = s->self_names,
+				     .nnames = cfg->ndomains };
 	*out = s;
 	return 0;
 fail:

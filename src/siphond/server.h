@@ -87,6 +87,10 @@ struct sd_config {
 	int auth_algs[2];             /* enum auth_alg, in the order offered */
 	unsigned auth_nalgs;
 	enum sd_user_match user_match;
+	/* [proxy] */
+	bool pxy_enabled;
+	bool pxy_record_route;
+	unsigned pxy_timer_c;         /* seconds */
 };
 
 /* Settings of the [domains], [registrar], [location] and [auth] sections

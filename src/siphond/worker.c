@@ -31,6 +31,7 @@ struct sd_worker {
 	struct sd_core *core;
 	struct tp_tcp *tcp;
 	struct xq *xq;   /* writes to our connections from other threads */
+	struct xq *inbox; /* messages of our transactions received by other workers */
 	int stop_fd;     /* eventfd: written to stop the loop */
 	pthread_t thread;
 	bool started;
@@ -157,6 +158,94 @@ static int send_stream(void *ctx, uint64_t id, const void *buf, size_t len)
 	return sd_worker_send_stream(ctx, id, buf, len);
 }
 
+/* ---- proxy: our listen addresses, sending requests, handoffs ---- */
+
+static int local_addr(void *ctx, enum tp_proto proto, int family, struct tp_addr *out)
+{
+	struct sd_worker *w = ctx;
+
+	for (unsigned i = 0; i < *w->sh->nbound; i++) {
+		const struct sd_listen *b = &w->sh->bound[i];
+
+		if (b->proto == proto && b->addr.ss.ss_family == family) {
+			*out = b->addr;
+			return 0;
+		}
+	}
+	return -EAFNOSUPPORT;
+}
+
+static int send_req(void *ctx, enum tp_proto proto, const struct tp_addr *dst, const void *buf,
+		    size_t len)
+{
+	struct sd_worker *w = ctx;
+	struct tp_tcp_conn *conn;
+	int err;
+
+	if (proto == TP_UDP)
+		return send_udp(w, NULL, dst, buf, len);
+	if (proto == TP_TLS && !w->sh->tls_cli)
+		return -EPROTONOSUPPORT;
+	/* RFC 3261 §18.1.1: an open connection to dst is reused */
+	err = tp_tcp_get(w->tcp, dst, proto == TP_TLS ? w->sh->tls_cli : NULL, NULL, &conn);
+	if (err < 0)
+		return err;
+	return tp_tcp_send(conn, buf, len);
+}
+
+/* What travels with a handed-over message. */
+struct handed {
+	enum tp_proto proto;
+	struct tp_addr src, local;
+	uint64_t conn_id;
+};
+
+static int handoff(void *ctx, unsigned idx, const struct sd_in *in)
+{
+	struct sd_worker *w = ctx, *to;
+	char buf[sizeof(struct handed) + SD_MAX_MESSAGE];
+	struct handed h = { .proto = in->proto, .src = in->src, .local = in->local,
+			    .conn_id = in->conn_id };
+	size_t n = in->len;
+	int err;
+
+	if (idx >= *w->sh->nworkers || n > SD_MAX_MESSAGE)
+		return -EINVAL;
+	to = w->sh->workers[idx];
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), in->buf, n);
+	err = xq_push(to->inbox, 0, buf, sizeof(h) + n);
+	if (err < 0)
+		log_info(MOD, "message for worker %u dropped: %s", idx, strerror(-err));
+	return err;
+}
+
+static void on_inbox(uint64_t id, const char *buf, size_t len, void *arg)
+{
+	struct sd_worker *w = arg;
+	struct handed h;
+	struct sd_in in;
+	struct sd_out out = { .buf = w->reply, .cap = sizeof(w->reply) };
+
+	(void)id;
+	if (len < sizeof(h))
+		return;
+	memcpy(&h, buf, sizeof(h));
+	in = (struct sd_in){ .buf = buf + sizeof(h), .len = len - sizeof(h), .proto = h.proto,
+			     .src = h.src, .local = h.local, .conn_id = h.conn_id };
+	sd_core_input_handed(w->core, &in, &out);
+	if (!out.len)
+		return;
+	if (h.proto == TP_UDP) {
+		send_udp(w, &h.local, out.dst.len ? &out.dst : &h.src, out.buf, out.len);
+	} else {
+		unsigned owner = TP_TCP_ID_TAG(h.conn_id);
+
+		if (owner < *w->sh->nworkers)
+			sd_worker_send_stream(w->sh->workers[owner], h.conn_id, out.buf, out.len);
+	}
+}
+
 /* ---- thread ---- */
 
 static void on_stop(int fd, unsigned events, void *arg)
@@ -252,7 +341,9 @@ int sd_worker_create(struct sd_worker **out, const struct sd_shared *sh, unsigne
 	struct sd_core_cfg ccfg = { .server_name = sh->server_name, .tsx = sh->tsx,
 				    .send_udp = send_udp, .send_stream = send_stream,
 				    .timers = sh->timers, .regsvc = sh->regsvc,
-				    .purge = idx == 0 };
+				    .purge = idx == 0, .pxy = sh->pxy, .self = sh->self,
+				    .idx = idx, .local_addr = local_addr, .send_req = send_req,
+				    .handoff = handoff };
 	struct tp_tcp_cfg tcfg = sh->tcp;
 	struct sd_worker *w;
 	int err;
@@ -280,6 +371,12 @@ int sd_worker_create(struct sd_worker **out, const struct sd_shared *sh, unsigne
 	if (err < 0)
 		goto fail;
 	err = xq_attach(w->xq, w->loop, on_handover, w);
+	if (err < 0)
+		goto fail;
+	err = xq_create(&w->inbox, 0);
+	if (err < 0)
+		goto fail;
+	err = xq_attach(w->inbox, w->loop, on_inbox, w);
 	if (err < 0)
 		goto fail;
 	ccfg.loop = w->loop;
@@ -318,6 +415,7 @@ void sd_worker_destroy(struct sd_worker *w)
 	sd_worker_stop(w, true);
 	/* the thread is gone (joined): its loop and objects are ours now */
 	xq_destroy(w->xq);
+	xq_destroy(w->inbox);
 	if (w->core)
 		sd_core_destroy(w->core);
 	for (unsigned i = 0; i < w->nudp; i++)

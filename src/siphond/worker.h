@@ -18,6 +18,8 @@ struct tp_egress;
 struct tp_tls_ctx;
 struct tsx_table;
 struct sd_regsvc;
+struct sd_pxy_cfg;
+struct pxy_self;
 
 /* What every worker reads; owned by struct sd_server. */
 struct sd_shared {
@@ -28,6 +30,13 @@ struct sd_shared {
 	const struct tsx_timers *timers;
 	struct tp_tcp_cfg tcp; /* id_tag is set per worker; quota, srclim shared */
 	const struct sd_regsvc *regsvc; /* NULL: no registrar */
+	const struct sd_pxy_cfg *pxy;   /* NULL: no proxy */
+	const struct pxy_self *self;    /* filled once every worker is bound */
+	const struct sd_listen *bound;  /* the server's listen addresses, real ports */
+	const unsigned *nbound;
+	struct tp_tls_ctx *tls_cli;     /* TLS connections we open */
+	struct sd_worker *const *workers; /* every worker (handoff) */
+	const unsigned *nworkers;
 };
 
 struct sd_worker;

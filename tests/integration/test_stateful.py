@@ -19,6 +19,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import siphon_test as st  # noqa: E402
 
+# These tests watch server transactions around a final response siphond
+# makes itself (501 to an INVITE it does not route): the proxy is off.
+NO_PROXY = "\n[proxy]\nenabled = no\n"
+
 T1 = 0.5  # seconds, RFC 3261 default
 
 
@@ -190,7 +194,8 @@ def test_tls_client_transaction(bin_dir, srv, certs):
 def run_tls(t, bin_dir):
     certs = Certs()
     try:
-        srv = st.Siphond(bin_dir, listen=["tls:127.0.0.1:{port}"], config=certs.conf())
+        srv = st.Siphond(bin_dir, listen=["tls:127.0.0.1:{port}"],
+                         config=certs.conf() + NO_PROXY)
         srv.start()
         try:
             t.run("TLS: no retransmission, ACK absorbed", test_tls_no_retransmit, srv, certs)
@@ -233,7 +238,7 @@ def test_cancel(srv):
 def test_configured_t1_and_timer_h(bin_dir):
     """[transactions] t1 = 50: Timer G runs at 50, 100, 200, ... ms and Timer
     H (64*T1 = 3.2 s) ends the transaction when no ACK comes (§17.2.1)."""
-    srv = st.Siphond(bin_dir, config="[transactions]\nt1 = 50\n")
+    srv = st.Siphond(bin_dir, config="[transactions]\nt1 = 50\n" + NO_PROXY)
     srv.start()
     try:
         branch = "z9hG4bK-h-%d" % srv.port
@@ -256,7 +261,7 @@ def test_configured_t1_and_timer_h(bin_dir):
 def main():
     args = st.setup()
     t = st.Runner()
-    srv = st.Siphond(args.bin_dir)
+    srv = st.Siphond(args.bin_dir, config=NO_PROXY)
     srv.start()
     try:
         t.run("Timer G retransmits the 501 until the ACK", test_timer_g_until_ack, srv)

@@ -60,7 +60,12 @@ RFC5118_DERIVED_REGISTER = {"ipv6-good": 403, "port-ambiguous": 403, "port-unamb
 # regbadct's Contact and unksm2's To are refused with 400, the valid ones
 # are bound (regaut01's unknown Authorization scheme is ignored, which
 # RFC 4475 §3.1.2.9 allows a registrar that does not challenge).
-SERVER_CONFIG = "[domains]\nserve = example.com\n[auth]\nmethods = none\n[location]\nbackend = memory\n"
+SERVER_CONFIG = ("[domains]\nserve = example.com\n[auth]\nmethods = none\n[location]\n"
+                 "backend = memory\n")
+# The table above is what siphond answers itself (the proxy off: 501 for
+# what it would route). A last phase sends everything again to a server
+# that proxies, and only asks that it survives and keeps serving.
+NO_PROXY = "[proxy]\nenabled = no\n"
 
 # Over TCP: the same, except where stream framing changes the outcome.
 # Values are (code, closed_after) or None; closed_after None = not checked.
@@ -282,7 +287,7 @@ def main():
     files = corpus_files(args.corpus)
     t.check("corpus has files", len(files) >= 60, "only %d files" % len(files))
     try:
-        srv = st.Siphond(args.bin_dir, config=SERVER_CONFIG)
+        srv = st.Siphond(args.bin_dir, config=SERVER_CONFIG + NO_PROXY)
         srv.start()
     except Exception as e:  # noqa: BLE001
         t.check("siphond starts", False, str(e))
@@ -298,7 +303,7 @@ def main():
     # a fresh server for the stream phase: the same bytes over TCP would be
     # retransmissions of the UDP phase's transactions (§17.2.3 ignores the
     # transport), answered from those transactions
-    srv = st.Siphond(args.bin_dir, config=SERVER_CONFIG)
+    srv = st.Siphond(args.bin_dir, config=SERVER_CONFIG + NO_PROXY)
     srv.start()
     try:
         test_tcp(t, srv, files)
@@ -306,6 +311,22 @@ def main():
             t.run("OPTIONS still answered after TCP", still_serving, srv)
     finally:
         t.run("SIGTERM -> exit 0, no sanitizer report (TCP)", srv.stop)
+    # the proxy on: every message once more over UDP, whatever it answers
+    srv = st.Siphond(args.bin_dir, config=SERVER_CONFIG)
+    srv.start()
+    try:
+        with st.udp_socket() as s:
+            for key, path in files:
+                data = open(path, "rb").read()
+                s.sendto(data, ("127.0.0.1", srv.port))
+                if not srv.alive():
+                    t.check("proxying siphond alive after %s" % key, False,
+                            srv.stderr_text()[-2000:])
+                    break
+        if srv.alive():
+            t.run("OPTIONS still answered by the proxy after the corpus", still_serving, srv)
+    finally:
+        t.run("SIGTERM -> exit 0, no sanitizer report (proxy)", srv.stop)
     return t.finish()
 
 

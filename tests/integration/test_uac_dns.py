@@ -171,7 +171,8 @@ def main():
     dead = st.udp_socket(0, LOCAL)
     dead_port = dead.getsockname()[1]
     dead_tcp = st.free_port()
-    srv = st.Siphond(bin_dir)
+    # the server stands in for a far end that answers 501 (the proxy is off)
+    srv = st.Siphond(bin_dir, config="[proxy]\nenabled = no\n")
     srv.start()
     dns = None
     try:

@@ -1,0 +1,323 @@
+/* Stateful proxy (RFC 3261 §16): requests in (§16.3-§16.5), responses and
+ * CANCEL to the right context. Runs on the worker owning the context (see
+ * proxy.h); proxy_ctx.c, proxy_branch.c and proxy_fwd.c do the rest. */
+#include "siphond/proxy_int.h"
+
+#include "base/log.h"
+#include "base/loop.h"
+#include "base/mem.h"
+#include "location/loc.h"
+#include "msg/build.h"
+#include "siphond/regsvc.h"
+#include "subscriber/sub.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- requests ---- */
+
+/* A contact behind NAT: its URI names a private address (RFC 1918, RFC
+ * 6598) the REGISTER did not come from, so only the flow it registered
+ * over reaches it (RFC 5626 §5.3 when it used outbound, else the usual
+ * NAT fix-up). */
+static bool behind_nat(const struct loc_binding *b)
+{
+	struct sip_uri u;
+	unsigned a, bb;
+
+	if (b->reg_id && b->instance.len)
+		return true; /* RFC 5626: always the flow */
+	if (!b->received.len || sip_uri_parse(&u, b->contact.s, b->contact.len, NULL) != 0 ||
+	    u.host_type != SIP_HOST_IPV4 || sscanf(u.host.s, "%u.%u.", &a, &bb) != 2)
+		return false;
+	return a == 10 || (a == 172 && bb >= 16 && bb < 32) || (a == 192 && bb == 168) ||
+	       (a == 100 && bb >= 64 && bb < 128);
+}
+
+/* §16.5 for a Request-URI in a domain we serve: the bindings, q first. */
+static bool lookup_targets(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+			   struct sd_out *out, const struct sip_uri *u, struct sd_pxy *p)
+{
+	const struct sd_regsvc *s = c->regsvc;
+	struct loc_binding b[REG_MAX_CONTACTS];
+	char aor[512];
+	size_t n, need = 0;
+	int len = reg_aor_canon(aor, sizeof(aor), u);
+	char *t;
+
+	if (len < 0) {
+		sd_respond(c, m, in, out, 404, "Not Found", STR_NULL);
+		return false;
+	}
+	n = loc_lookup(s->loc, str_make(aor, (size_t)len), b, REG_MAX_CONTACTS, time(NULL));
+	if (n == 0) {
+		uint8_t ha1[AUTH_HASH_MAX];
+		size_t hl;
+		/* §16.5 / issue: a known user who is not registered anywhere */
+		bool known = s->sub && sub_lookup(s->sub, u->user, u->host, AUTH_ALG_MD5, ha1, &hl) == 0;
+
+		sd_respond(c, m, in, out, known ? 480 : 404, known ? "Temporarily Unavailable" : NULL,
+			   STR_NULL);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		need += b[i].contact.len + b[i].path.len + b[i].received.len;
+	p->tbuf = mem_alloc(need + 1);
+	if (!p->tbuf) {
+		loc_release(b, n);
+		sd_respond(c, m, in, out, 500, "Out of Memory", STR_NULL);
+		return false;
+	}
+	t = p->tbuf;
+	for (size_t i = 0; i < n; i++) {
+		struct pxy_target *tg = &p->tg[p->ntg++];
+
+		memcpy(t, b[i].contact.s, b[i].contact.len);
+		tg->uri = str_make(t, b[i].contact.len);
+		t += b[i].contact.len;
+		memcpy(t, b[i].path.s, b[i].path.len);
+		tg->path = str_make(t, b[i].path.len);
+		t += b[i].path.len;
+		memcpy(t, b[i].received.s, b[i].received.len);
+		tg->received = str_make(t, b[i].received.len);
+		t += b[i].received.len;
+		tg->q = b[i].q;
+		tg->flow = behind_nat(&b[i]);
+	}
+	loc_release(b, n);
+	return true;
+}
+
+/* ACK for a 2xx, and any request we keep no state for: forwarded as a
+ * stateless proxy would (§16.11), with a branch derived from the request. */
+static void forward_stateless(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+			      const char hash[PXY_LOOP_HASH_LEN])
+{
+	char via[256], branch[64], mf[4], ab[80];
+	struct sip_edit e;
+	struct str ruri;
+	struct sip_uri hu;
+	struct pxy_hop hop;
+	struct tp_addr dst, local;
+	enum tp_proto proto;
+	bool routed;
+	int n;
+
+	sip_edit_init(&e, m);
+	if (pxy_preprocess(c->self, m, &e, &ruri, &routed) < 0 ||
+	    (ruri.s != m->ruri.s && sip_edit_splice(&e, m->ruri.s, m->ruri.len, ruri) < 0) ||
+	    sip_fwd_dec_max_forwards(&e, mf) < 0)
+		return;
+	if (routed ? pxy_top_route(c->self, m, &hu) < 0
+		   : sip_uri_parse(&hu, ruri.s, ruri.len, NULL) != 0)
+		return;
+	if (pxy_hop_from_uri(&hu, &hop) < 0 || !hop.numeric)
+		return;
+	proto = hop.proto_set ? hop.proto : TP_UDP;
+	if (tp_addr_from_numeric(&dst, hop.uri.host, hop.port ? hop.port : 5060) < 0 ||
+	    c->local_addr(c->send_ctx, proto, dst.ss.ss_family, &local) < 0)
+		return;
+	n = pxy_branch(branch, sizeof(branch), hash, 0);
+	if (n <= 0)
+		return;
+	n = pxy_via_line(via, sizeof(via), &local, proto, str_make(branch, (size_t)n));
+	if (n <= 0 || sip_fwd_add_via(&e, str_make(via, (size_t)n)) < 0)
+		return;
+	n = sip_edit_apply(&e, c->pbuf, SD_REPLY_MAX);
+	if (n <= 0)
+		return;
+	if (c->send_req(c->send_ctx, proto, &dst, c->pbuf, (size_t)n) < 0)
+		log_debug(MOD, "%.*s to %s not sent", STR_FMT(m->method),
+			  tp_addr_fmt(&dst, ab, sizeof(ab)));
+	(void)in;
+}
+
+bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+		    struct sd_out *out)
+{
+	const struct sd_regsvc *s = c->regsvc;
+	char hash[PXY_LOOP_HASH_LEN];
+	struct sip_edit e;
+	struct str ruri;
+	struct sip_uri u;
+	struct sd_pxy *p;
+	struct sd_stx *x;
+	bool routed;
+	int rc;
+
+	if (!c->pcfg)
+		return false;
+	pxy_loop_hash(m, hash);
+	/* §16.3 item 4 */
+	if (m->method_id != SIP_METHOD_ACK && pxy_loop_detected(c->self, m, hash)) {
+		sd_respond(c, m, in, out, 482, NULL, STR_NULL);
+		return true;
+	}
+	sip_edit_init(&e, m);
+	rc = pxy_preprocess(c->self, m, &e, &ruri, &routed);
+	if (rc < 0) {
+		if (m->method_id != SIP_METHOD_ACK)
+			sd_respond(c, m, in, out, rc == -EINVAL ? 400 : 500,
+				   rc == -EINVAL ? "Bad Route" : "Too Many Route Values", STR_NULL);
+		return true;
+	}
+	if (m->method_id == SIP_METHOD_ACK) {
+		forward_stateless(c, m, in, hash);
+		return true;
+	}
+	if (!c->cur_tsx) {
+		sd_respond(c, m, in, out, 500, "No Transaction", STR_NULL);
+		return true;
+	}
+	p = mem_zalloc(sizeof(*p) + m->len);
+	if (!p) {
+		sd_respond(c, m, in, out, 500, "Out of Memory", STR_NULL);
+		return true;
+	}
+	p->c = c;
+	p->refs = 1;
+	p->held = true;
+	p->invite = m->method_id == SIP_METHOD_INVITE;
+	p->initial = !sip_msg_hdr(m, SIP_HDR_TO) || !m->to.has_tag;
+	p->routed = routed;
+	p->in_proto = in->proto;
+	p->in_family = in->local.ss.ss_family;
+	memcpy(p->loop_hash, hash, sizeof(hash));
+	memcpy(p->req, m->buf, m->len);
+	p->req_len = m->len;
+	if (routed || ruri.s != m->ruri.s || sip_msg_hdr(m, SIP_HDR_ROUTE)) {
+		/* loose routing (§16.12), a strict router's request we fixed, or
+		 * a request along a route set we are on (our Route removed: a
+		 * dialog we Record-Routed): the Request-URI stays, the next hop
+		 * is what is left of the route, else the Request-URI */
+		p->ntg = 1;
+	} else if (sip_uri_parse(&u, ruri.s, ruri.len, NULL) == 0 &&
+		   (u.scheme == SIP_URI_SIP || u.scheme == SIP_URI_SIPS) && s &&
+		   (sd_regsvc_serves(s, u.host) || pxy_uri_is_self(c->self, &u))) {
+		if (!lookup_targets(c, m, in, out, &u, p)) {
+			mem_free(p);
+			return true;
+		}
+	} else {
+		/* not ours, and no route says where: no open relay */
+		mem_free(p);
+		sd_respond(c, m, in, out, 403, "Relaying Denied", STR_NULL);
+		return true;
+	}
+	/* the context lives with the server transaction */
+	x = tsx_user(c->cur_tsx);
+	x->pxy = p;
+	p->stx = sd_tsx_keep(c);
+	p->next = c->live_pxy;
+	if (p->next)
+		p->next->prev = p;
+	c->live_pxy = p;
+	c->pending = p;
+	return true;
+}
+
+/* ---- responses and CANCEL ---- */
+
+bool sd_pxy_response(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in)
+{
+	struct tsx *t;
+	struct pxy_br *br;
+
+	if (!c->pcfg)
+		return false;
+	t = tsx_table_match_response(c->table, m);
+	if (!t) {
+		/* §16.7: no branch of ours (a late 2xx retransmission): forward
+		 * statelessly by the Via below ours */
+		struct sip_via v;
+		const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_VIA);
+		struct str cur;
+		struct tp_addr dst;
+		int n;
+
+		static const char magic[] = "z9hG4bK" PXY_BRANCH_MAGIC;
+		uint32_t rport = 0;
+
+		if (!h || m->via1.branch.len < sizeof(magic) - 1 ||
+		    memcmp(m->via1.branch.s, magic, sizeof(magic) - 1) != 0)
+			return false;
+		cur = h->value;
+		if (sip_via_parse(&v, &cur, NULL) < 0)
+			return false;
+		if (!str_trim(cur).len) {
+			h = sip_msg_hdr_next(m, h);
+			if (!h)
+				return false;
+			cur = h->value;
+		}
+		if (sip_via_parse(&v, &cur, NULL) < 0)
+			return false;
+		if (v.rport.len && sip_uint_parse(v.rport, 65535, &rport, NULL) < 0)
+			rport = 0;
+		if (tp_addr_from_numeric(&dst, v.received.len ? v.received : v.host,
+					 rport ? (uint16_t)rport : v.has_port ? v.port : 5060) < 0)
+			return false;
+		n = sd_pxy_strip_via(c, m);
+		if (n > 0 && str_caseeq_lit(v.transport, "UDP"))
+			c->send_req(c->send_ctx, TP_UDP, &dst, c->pbuf, (size_t)n);
+		return false;
+	}
+	br = tsx_user(t);
+	if (br->c != c && !c->handed && c->handoff) {
+		/* the branch is another worker's: its thread handles it */
+		c->handoff(c->send_ctx, br->c->idx, in);
+		tsx_unref(t);
+		return true;
+	}
+	tsx_lock(t);
+	tsx_client_response(t, m);
+	tsx_unlock(t);
+	tsx_unref(t);
+	return false;
+}
+
+bool sd_pxy_cancel_handoff(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in)
+{
+	struct tsx *inv;
+	struct sd_stx *x;
+	bool other;
+
+	if (!c->pcfg || c->handed || !c->handoff)
+		return false;
+	inv = tsx_table_find_cancelled(c->table, m);
+	if (!inv)
+		return false;
+	x = tsx_user(inv);
+	other = x->core != c;
+	if (other)
+		c->handoff(c->send_ctx, x->core->idx, in);
+	tsx_unref(inv);
+	return other;
+}
+
+struct sd_pxy *sd_pxy_for_cancel(struct sd_core *c, const struct sip_msg *cancel)
+{
+	struct tsx *inv;
+	struct sd_pxy *p = NULL;
+
+	if (!c->pcfg)
+		return NULL;
+	inv = tsx_table_find_cancelled(c->table, cancel);
+	if (!inv)
+		return NULL;
+	if (((struct sd_stx *)tsx_user(inv))->core == c)
+		p = ((struct sd_stx *)tsx_user(inv))->pxy;
+	tsx_unref(inv);
+	return p;
+}
+
+void sd_pxy_cancel_later(struct sd_core *c, struct sd_pxy *p)
+{
+	c->pending_cancel = p;
+}
+
+void sd_pxy_stx_terminated(struct sd_pxy *p)
+{
+	(void)p; /* the context holds a reference: it frees the transaction */
+}

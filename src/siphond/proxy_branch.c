@@ -1,0 +1,177 @@
+/* The branches' client transactions (RFC 3261 §17.1): their environment
+ * on the owning worker, and what their responses mean to the context. */
+#include "siphond/proxy_int.h"
+
+#include "base/log.h"
+#include "base/loop.h"
+#include "base/mem.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* ---- client transaction environment ---- */
+
+static int cenv_send(void *ctx, struct tsx *t, const char *buf, size_t len)
+{
+	struct sd_core *c = ctx;
+	struct pxy_br *br = tsx_user(t);
+
+	return c->send_req(c->send_ctx, br->proto, &br->dst, buf, len);
+}
+
+static void cenv_on_response(void *ctx, struct tsx *t, const struct sip_msg *m)
+{
+	struct pxy_br *br = tsx_user(t);
+	struct sd_pxy *p = br->p;
+	int n;
+
+	(void)ctx;
+	if (!p || m->status == 100) /* §16.7 step 2: 100 stops here */
+		return;
+	if (m->status < 200) {
+		br->code = m->status;
+		if (br->cancel_wanted && !br->cancel_sent)
+			sd_pxy_send_cancel(br); /* §9.1: a CANCEL waits for a provisional */
+		if (p->final_sent)
+			return;
+		sd_pxy_timer_c_start(p); /* §16.7 step 2 */
+		n = sd_pxy_strip_via(p->c, m);
+		if (n > 0)
+			sd_pxy_upstream(p, m->status, p->c->pbuf, (size_t)n);
+		return;
+	}
+	if (m->status < 300) {
+		/* §16.7 step 5/9: every 2xx goes upstream at once, also the
+		 * retransmissions the INVITE transaction passes up (RFC 6026) */
+		n = sd_pxy_strip_via(p->c, m);
+		if (n > 0)
+			sd_pxy_upstream(p, m->status, p->c->pbuf, (size_t)n);
+		if (!br->final) {
+			br->final = true;
+			br->code = m->status;
+			p->pending--;
+		}
+		if (!p->final_sent) {
+			p->final_sent = true;
+			p->got_2xx = true;
+			if (p->invite)
+				sd_pxy_cancel_all(p); /* §16.7 step 10 */
+		}
+		sd_pxy_maybe_release(p);
+		return;
+	}
+	sd_pxy_branch_final(br, m->status, m);
+}
+
+static void cenv_on_timeout(void *ctx, struct tsx *t)
+{
+	struct pxy_br *br = tsx_user(t);
+
+	(void)ctx;
+	if (br->p)
+		sd_pxy_branch_final(br, 408, NULL); /* §16.7 step 2 / Timer B, F */
+}
+
+static void cenv_on_transport_error(void *ctx, struct tsx *t, int err)
+{
+	struct pxy_br *br = tsx_user(t);
+	char ab[80];
+
+	(void)ctx;
+	log_info(MOD, "branch to %s: %s", tp_addr_fmt(&br->dst, ab, sizeof(ab)), strerror(-err));
+	if (br->p)
+		sd_pxy_branch_final(br, 503, NULL); /* §16.9 */
+}
+
+static void cenv_on_terminated(void *ctx, struct tsx *t)
+{
+	struct sd_core *c = ctx;
+	struct pxy_br *br = tsx_user(t);
+	struct sd_pxy *p = br->p;
+
+	br->prev->next = br->next;
+	br->next->prev = br->prev;
+	mem_free(br->req);
+	br->req = NULL;
+	if (!p)
+		return;
+	if (!br->final)
+		sd_pxy_branch_final(br, 408, NULL);
+	/* the context forgets the branch: its memory goes with t */
+	for (unsigned i = 0; i < p->nbr; i++)
+		if (p->br[i] == br)
+			p->br[i] = c->dead_br;
+	sd_pxy_put(p);
+}
+
+void sd_pxy_init(struct sd_core *c, const struct sd_core_cfg *cfg)
+{
+		if (!cfg || !cfg->pxy || !c->loop || !cfg->send_req || !cfg->local_addr)
+		return;
+	c->pmsg = mem_alloc(2 * sizeof(*c->pmsg));
+	c->pbuf = mem_alloc(SD_REPLY_MAX);
+	c->live_br = mem_zalloc(sizeof(*c->live_br));
+	c->dead_br = mem_zalloc(sizeof(*c->dead_br));
+	if (!c->pmsg || !c->pbuf || !c->live_br || !c->dead_br) {
+		mem_free(c->pmsg);
+		mem_free(c->pbuf);
+		mem_free(c->live_br);
+		mem_free(c->dead_br);
+		c->pmsg = NULL;
+		c->pbuf = NULL;
+		c->live_br = c->dead_br = NULL;
+		log_err(MOD, "out of memory: worker %u does not proxy", cfg->idx);
+		return;
+	}
+	c->live_br->next = c->live_br->prev = c->live_br;
+	c->dead_br->final = true; /* stands in for a branch whose transaction ended */
+	c->pcfg = cfg->pxy;
+	c->self = cfg->self;
+	c->idx = cfg->idx;
+	c->local_addr = cfg->local_addr;
+	c->send_req = cfg->send_req;
+	c->handoff = cfg->handoff;
+	c->cenv = c->env;
+	c->cenv.user_size = sizeof(struct pxy_br);
+	/* the clock and the wheel are the server transactions' (core_tsx.c) */
+	c->cenv.send = cenv_send;
+	c->cenv.on_response = cenv_on_response;
+	c->cenv.on_timeout = cenv_on_timeout;
+	c->cenv.on_transport_error = cenv_on_transport_error;
+	c->cenv.on_terminated = cenv_on_terminated;
+}
+
+void sd_pxy_fini(struct sd_core *c)
+{
+	if (!c->pcfg)
+		return;
+	/* every branch ends (its context sends what it has upstream) */
+	while (c->live_br->next != c->live_br) {
+		struct tsx *t = c->live_br->next->t;
+
+		tsx_ref(t);
+		tsx_lock(t);
+		tsx_terminate(t);
+		tsx_unlock(t);
+		tsx_unref(t);
+	}
+	while (c->live_pxy) {
+		struct sd_pxy *p = c->live_pxy;
+
+		p->refs++; /* keep it while it lets go */
+		sd_pxy_timer_c_stop(p);
+		if (p->held) {
+			p->held = false;
+			sd_pxy_put(p);
+		}
+		sd_pxy_put(p);
+	}
+	mem_free(c->pmsg);
+	mem_free(c->pbuf);
+	mem_free(c->live_br);
+	mem_free(c->dead_br);
+	c->pmsg = NULL;
+	c->pbuf = NULL;
+	c->live_br = c->dead_br = NULL;
+	c->pcfg = NULL;
+}

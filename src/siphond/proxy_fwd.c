@@ -1,0 +1,245 @@
+/* One branch out (RFC 3261 §16.6 steps 1-9): the request for a target,
+ * its next hop, its client transaction; CANCEL for a branch (§9.1). */
+#include "siphond/proxy_int.h"
+
+#include "base/log.h"
+#include "base/loop.h"
+#include "base/mem.h"
+#include "msg/build.h"
+#include "tsx/cancel.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- forwarding ---- */
+
+/* "udp:192.0.2.7:5060" (a binding's received source) to a destination. */
+static int parse_received(struct str r, enum tp_proto *proto, struct tp_addr *dst)
+{
+	char buf[96];
+	struct tp_addr a;
+
+	if (r.len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, r.s, r.len);
+	buf[r.len] = '\0';
+	if (tp_listen_spec_parse(buf, proto, &a) < 0)
+		return -EINVAL;
+	*dst = a;
+	return 0;
+}
+
+/* Send a CANCEL for br (its INVITE got a provisional, §9.1), as a client
+ * transaction of its own that nobody waits for. */
+void sd_pxy_send_cancel(struct pxy_br *br)
+{
+	struct sd_core *c = br->c;
+	struct sip_msg *inv = sd_pxy_scratch(c, 1), *cm = sd_pxy_scratch(c, 0);
+	char buf[8192];
+	struct pxy_br *cb;
+	struct tsx *t;
+	int n;
+
+	br->cancel_wanted = true;
+	if (br->final || br->cancel_sent || br->code <= 100 || !br->req)
+		return;
+	br->cancel_sent = true;
+	if (sip_msg_parse(inv, br->req, br->len, SIP_PARSE_DATAGRAM) != 0)
+		return;
+	n = tsx_cancel_build(buf, sizeof(buf), inv);
+	if (n <= 0 || (size_t)n > sizeof(buf) ||
+	    sip_msg_parse(cm, buf, (size_t)n, SIP_PARSE_DATAGRAM) != 0)
+		return;
+	if (tsx_client_create(&t, &c->cenv, cm, br->proto != TP_UDP, NULL) < 0)
+		return;
+	cb = tsx_user(t);
+	cb->c = c;
+	cb->t = t;
+	cb->proto = br->proto;
+	cb->dst = br->dst;
+	cb->next = c->live_br;
+	cb->prev = c->live_br->prev;
+	c->live_br->prev->next = cb;
+	c->live_br->prev = cb;
+	if (tsx_table_insert(c->table, t) == 0) {
+		tsx_lock(t);
+		tsx_client_start(t);
+		tsx_unlock(t);
+	} else {
+		tsx_lock(t);
+		tsx_terminate(t);
+		tsx_unlock(t);
+	}
+	tsx_unref(t);
+}
+
+/* Build the request for target k (§16.6 steps 1-8) into c->pbuf and start
+ * its client transaction. Returns 0, or a status for the branch (503). */
+static uint16_t forward(struct sd_pxy *p, unsigned k)
+{
+	struct sd_core *c = p->c;
+	const struct pxy_target *tg = &p->tg[k];
+	struct sip_msg *m = sd_pxy_scratch(c, 0), *f = sd_pxy_scratch(c, 1);
+	struct sd_stx *x = sd_pxy_stx(p);
+	char via[256], rr[512], route[4096], branch[64], mf[4], ab[80];
+	struct sip_uri hu;
+	struct pxy_hop hop;
+	struct tp_addr local, dst;
+	enum tp_proto proto;
+	struct sip_edit e;
+	struct str ruri;
+	struct pxy_br *br;
+	struct tsx *t;
+	bool routed;
+	int n, rc;
+
+	if (p->nbr == PXY_BRANCHES_MAX)
+		return 503;
+	if (sip_msg_parse(m, p->req, p->req_len,
+			  x->proto == TP_UDP ? SIP_PARSE_DATAGRAM : SIP_PARSE_STREAM) != 0)
+		return 500;
+	sip_edit_init(&e, m);
+	if (pxy_preprocess(c->self, m, &e, &ruri, &routed) < 0)
+		return 500;
+	/* the target, or the last Route when a strict router sent it to us */
+	if ((tg->uri.len || ruri.s != m->ruri.s) &&
+	    sip_edit_splice(&e, m->ruri.s, m->ruri.len, tg->uri.len ? tg->uri : ruri) < 0)
+		return 500;
+	if (sip_fwd_dec_max_forwards(&e, mf) < 0)
+		return 500;
+	/* the next hop: the registration's Path, a Route left, else the target */
+	if (tg->path.len) {
+		const struct sip_hdr *r = sip_msg_hdr(m, SIP_HDR_ROUTE);
+
+		n = pxy_route_from_path(route, sizeof(route), tg->path);
+		if (n <= 0 || sip_edit_splice(&e, r ? r->line.s : m->hdrs[0].line.s, 0,
+					      str_make(route, (size_t)n)) < 0)
+			return 500;
+		struct str cur = tg->path;
+		struct sip_nameaddr na;
+
+		if (sip_nameaddr_parse(&na, &cur, SIP_NA_LIST, NULL) ||
+		    sip_uri_parse(&hu, na.uri.s, na.uri.len, NULL))
+			return 500;
+	} else if (routed) {
+		if (pxy_top_route(c->self, m, &hu) < 0)
+			return 500;
+	} else {
+		struct str u = tg->uri.len ? tg->uri : ruri;
+
+		if (sip_uri_parse(&hu, u.s, u.len, NULL))
+			return 416;
+	}
+	if (pxy_hop_from_uri(&hu, &hop) < 0)
+		return 416;
+	if (!tg->path.len && tg->flow && parse_received(tg->received, &proto, &dst) == 0) {
+		/* RFC 5626 §5.3 / RFC 3581: back where the contact registered from */
+	} else if (hop.numeric) {
+		proto = hop.proto_set ? hop.proto : TP_UDP;
+		if (tp_addr_from_numeric(&dst, hop.uri.host,
+					 hop.port ? hop.port : proto == TP_TLS ? 5061 : 5060) < 0)
+			return 503;
+	} else {
+		log_info(MOD, "next hop %.*s is a name: not resolved (numeric hops only)",
+			 STR_FMT(hop.uri.host));
+		return 503;
+	}
+	if (c->local_addr(c->send_ctx, proto, dst.ss.ss_family, &local) < 0) {
+		log_info(MOD, "no %s listener for %s", tp_proto_name(proto),
+			 tp_addr_fmt(&dst, ab, sizeof(ab)));
+		return 503;
+	}
+	/* §16.6 step 4, and RFC 5658 when the request changes interface */
+	if (c->pcfg->record_route && p->initial) {
+		bool sips = m->ruri_scheme == SIP_URI_SIPS;
+
+		n = pxy_record_route_line(rr, sizeof(rr), &local, proto, sips);
+		if (n > 0 && (proto != p->in_proto || dst.ss.ss_family != p->in_family)) {
+			int k2 = pxy_record_route_line(rr + n, sizeof(rr) - (size_t)n, &x->local,
+						       p->in_proto, sips);
+			n = k2 > 0 ? n + k2 : -ENOSPC;
+		}
+		if (n <= 0 || sip_fwd_add_record_route(&e, str_make(rr, (size_t)n)) < 0)
+			return 500;
+	}
+	/* §16.6 step 8 */
+	n = pxy_branch(branch, sizeof(branch), p->loop_hash, p->nbr);
+	if (n <= 0)
+		return 500;
+	n = pxy_via_line(via, sizeof(via), &local, proto, str_make(branch, (size_t)n));
+	if (n <= 0 || sip_fwd_add_via(&e, str_make(via, (size_t)n)) < 0)
+		return 500;
+	n = sip_edit_apply(&e, c->pbuf, SD_REPLY_MAX);
+	if (n <= 0 || sip_msg_parse(f, c->pbuf, (size_t)n, SIP_PARSE_DATAGRAM) != 0)
+		return 500;
+	if (tsx_client_create(&t, &c->cenv, f, proto != TP_UDP, NULL) < 0)
+		return 500;
+	br = tsx_user(t);
+	br->c = c;
+	br->p = p;
+	br->t = t;
+	br->proto = proto;
+	br->dst = dst;
+	br->req = mem_alloc((size_t)n);
+	if (br->req) {
+		memcpy(br->req, c->pbuf, (size_t)n);
+		br->len = (size_t)n;
+	}
+	br->next = c->live_br;
+	br->prev = c->live_br->prev;
+	c->live_br->prev->next = br;
+	c->live_br->prev = br;
+	p->br[p->nbr++] = br;
+	p->pending++;
+	p->refs++;
+	log_debug(MOD, "branch %u to %s:%s (call-id %.*s)", p->nbr - 1, tp_proto_name(proto),
+		  tp_addr_fmt(&dst, ab, sizeof(ab)), STR_FMT(m->call_id));
+	rc = tsx_table_insert(c->table, t);
+	tsx_lock(t);
+	if (rc == 0)
+		tsx_client_start(t); /* a send error ends the branch with 503 */
+	else
+		tsx_terminate(t);
+	tsx_unlock(t);
+	tsx_unref(t);
+	return 0;
+}
+
+/* §16.6: the next targets of equal q, in parallel. */
+void sd_pxy_next_group(struct sd_pxy *p)
+{
+	unsigned first = p->next_tg;
+
+	while (p->next_tg < p->ntg && !p->final_sent &&
+	       (p->next_tg == first || p->tg[p->next_tg].q == p->tg[first].q)) {
+		uint16_t code = forward(p, p->next_tg++);
+
+		if (code && sd_pxy_better(code, p->best_code)) {
+			mem_free(p->best);
+			p->best = NULL;
+			p->best_code = code;
+		}
+	}
+}
+
+void sd_pxy_run_pending(struct sd_core *c)
+{
+	struct sd_pxy *p = c->pending, *q = c->pending_cancel;
+
+	c->pending = c->pending_cancel = NULL;
+	if (p) {
+		p->refs++;
+		sd_pxy_timer_c_start(p);
+		sd_pxy_next_group(p);
+		sd_pxy_check_done(p);
+		sd_pxy_put(p);
+	}
+	if (q) {
+		q->refs++;
+		q->cancelled = true; /* §16.10: no new branches */
+		sd_pxy_cancel_all(q);
+		sd_pxy_check_done(q);
+		sd_pxy_put(q);
+	}
+}

@@ -1,0 +1,336 @@
+#!/usr/bin/env python3
+"""siphond as a stateful proxy (RFC 3261 §16) between SIPp user agents
+registered through it: a basic call with Record-Route honoured, busy,
+CANCEL, parallel forking (the first 200 wins, the other branch gets CANCEL),
+sequential forking by q after a 503, 6xx stopping the search, Timer C,
+unknown and unavailable users, no open relay. Loopback, private netns."""
+
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import regtest as rt
+import siphon_test as st
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONF = """[domains]
+serve = example.com
+[auth]
+methods = none
+[location]
+backend = memory
+[proxy]
+timer_c = %d
+"""
+
+
+class Uas:
+    """A SIPp UAS scenario on a free port, registered as user@example.com."""
+
+    def __init__(self, scenario, calls=1, code=None, timeout=20):
+        self.tmp = tempfile.mkdtemp(prefix="sipp-uas-")
+        self.port = st.free_port()
+        path = os.path.join(HERE, "sipp", scenario)
+        if code is not None:
+            # SIPp checks status codes when it loads a scenario: no keyword there
+            with open(path) as f:
+                text = f.read().replace("[code]", str(code))
+            path = os.path.join(self.tmp, scenario)
+            with open(path, "w") as f:
+                f.write(text)
+        cmd = ["sipp", "-sf", path, "-t", "u1",
+               "-i", "127.0.0.1", "-p", str(self.port), "-m", str(calls), "-nostdin",
+               "-timeout", "%ds" % timeout, "-timeout_error", "-trace_err",
+               "-error_file", os.path.join(self.tmp, "err.log")]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     cwd=self.tmp)
+        st._live_procs.add(self.proc)
+        time.sleep(0.2)  # bound before anyone calls
+
+    def contact(self, user):
+        return "<sip:%s@127.0.0.1:%d>" % (user, self.port)
+
+    def wait(self, timeout=30):
+        """Assert the scenario ran to its end (exit 0)."""
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate(timeout=5)
+        st._live_procs.discard(self.proc)
+        err = ""
+        path = os.path.join(self.tmp, "err.log")
+        if os.path.exists(path):
+            with open(path, errors="replace") as f:
+                err = f.read()[-2000:]
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        assert self.proc.returncode == 0, "SIPp UAS exit %s\n%s\n%s" % (
+            self.proc.returncode, out.decode("utf-8", "replace")[-1500:], err)
+
+
+def register(srv, user, contact, q=None):
+    params = ";q=%s" % q if q is not None else ""
+    msg, br = rt.register_msg(rt.new_call_id(), 1, user=user, contacts=[contact + params],
+                              expires=300)
+    with st.udp_socket() as s:
+        resp = st.udp_exchange(msg, srv.port, sock=s, timeout=3)
+    assert rt.status(resp)[0] == 200, "register %s: %s" % (user, resp[:200])
+
+
+class Caller:
+    """A Python UAC on UDP: INVITE, collect responses, ACK a non-2xx, CANCEL."""
+
+    def __init__(self, srv, user):
+        self.srv = srv
+        self.sock = st.udp_socket()
+        self.lport = self.sock.getsockname()[1]
+        self.call_id = rt.new_call_id()
+        self.branch = "z9hG4bK-%016x" % random.getrandbits(64)
+        self.tag = "%08x" % random.getrandbits(32)
+        self.ruri = "sip:%s@example.com" % user
+        self.to = "<%s>" % self.ruri
+
+    def _req(self, method, cseq_method=None, to=None, branch=None):
+        return ("%s %s SIP/2.0\r\n"
+                "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=%s;rport\r\n"
+                "Max-Forwards: 70\r\n"
+                "From: <sip:caller@example.com>;tag=%s\r\n"
+                "To: %s\r\n"
+                "Call-ID: %s\r\n"
+                "CSeq: 1 %s\r\n"
+                "Contact: <sip:caller@127.0.0.1:%d>\r\n"
+                "Content-Length: 0\r\n\r\n" % (
+                    method, self.ruri, self.lport, branch or self.branch, self.tag,
+                    to or self.to, self.call_id, cseq_method or method, self.lport)).encode()
+
+    def send(self, data):
+        self.sock.sendto(data, ("127.0.0.1", self.srv.port))
+
+    def invite(self):
+        self.send(self._req("INVITE"))
+
+    def recv(self, timeout=10):
+        """The next response: (code, method of its CSeq, bytes)."""
+        self.sock.settimeout(timeout)
+        data = self.sock.recv(65535)
+        code = st.parse_status(data)[0]
+        cseq = st.header(data, "CSeq")
+        return code, (cseq[0].split()[-1] if cseq else ""), data
+
+    def final(self, method="INVITE", timeout=10):
+        """Wait for the final response to method; returns (code, provisional codes, bytes)."""
+        seen = []
+        end = time.monotonic() + timeout
+        while True:
+            left = end - time.monotonic()
+            assert left > 0, "no final response to %s (got %s)" % (method, seen)
+            code, m, data = self.recv(left)
+            if m != method:
+                continue
+            if code >= 200:
+                return code, seen, data
+            seen.append(code)
+
+    def ack(self, resp):
+        """ACK for a non-2xx final: same branch, To with the response's tag
+        (RFC 3261 §17.1.1.3)."""
+        to = st.header(resp, "To", "t")[0]
+        self.send(self._req("ACK", to=to))
+
+    def cancel(self):
+        self.send(self._req("CANCEL"))
+
+    def close(self):
+        self.sock.close()
+
+
+def sipp_uac(srv, user, calls=1, tmp=None, trace=False):
+    tmp = tmp or tempfile.mkdtemp(prefix="sipp-uac-")
+    port = st.free_port()
+    cmd = ["sipp", "-sf", os.path.join(HERE, "sipp", "pxy_uac.xml"), "-t", "u1",
+           "-i", "127.0.0.1", "-p", str(port), "-s", user, "-key", "domain", "example.com",
+           "-m", str(calls), "-r", "50", "-l", "10", "-nostdin", "-timeout", "20s",
+           "-timeout_error", "-trace_err", "-error_file", os.path.join(tmp, "err.log"),
+           "127.0.0.1:%d" % srv.port]
+    if trace:
+        cmd += ["-trace_msg", "-message_file", os.path.join(tmp, "msg.log")]
+    p = subprocess.run(cmd, capture_output=True, timeout=40, cwd=tmp)
+    out = p.stdout.decode("utf-8", "replace") + p.stderr.decode("utf-8", "replace")
+    err = ""
+    if os.path.exists(os.path.join(tmp, "err.log")):
+        with open(os.path.join(tmp, "err.log"), errors="replace") as f:
+            err = f.read()[-2000:]
+    assert p.returncode == 0, "SIPp UAC exit %d\n%s\n%s\n%s" % (
+        p.returncode, out[-1500:], err, srv.stderr_text()[-2000:])
+    msgs = ""
+    if trace:
+        with open(os.path.join(tmp, "msg.log"), errors="replace") as f:
+            msgs = f.read()
+    shutil.rmtree(tmp, ignore_errors=True)
+    return msgs
+
+
+def test_basic_call(srv):
+    uas = Uas("pxy_uas.xml", calls=5)
+    register(srv, "bob", uas.contact("bob"))
+    msgs = sipp_uac(srv, "bob", calls=5, trace=True)
+    uas.wait()
+    # §16.6 step 4: the 200 the caller got carries our Record-Route, and the
+    # ACK and BYE went through us (the UAS only sees them via the proxy)
+    rr = "Record-Route: <sip:127.0.0.1:%d;lr>" % srv.port
+    assert rr in msgs, "no %r in the caller's messages:\n%s" % (rr, msgs[-3000:])
+    assert "Route: <sip:127.0.0.1:%d;lr>" % srv.port in msgs.split("ACK sip:", 1)[1], \
+        "the ACK did not carry the route set"
+
+
+def test_busy(srv):
+    uas = Uas("pxy_uas_code.xml", code=486)
+    register(srv, "busy", uas.contact("busy"))
+    c = Caller(srv, "busy")
+    try:
+        c.invite()
+        code, prov, resp = c.final()
+        assert code == 486, "busy: got %s" % code
+        assert 180 in prov, "the 180 was not passed upstream: %s" % prov
+        c.ack(resp)
+    finally:
+        c.close()
+    uas.wait()  # the UAS got its ACK from the proxy's client transaction
+
+
+def test_cancel(srv):
+    uas = Uas("pxy_uas_ring.xml")
+    register(srv, "ringing", uas.contact("ringing"))
+    c = Caller(srv, "ringing")
+    try:
+        c.invite()
+        code, m, _ = c.recv()
+        while code == 100:
+            code, m, _ = c.recv()
+        assert code == 180, "expected 180, got %s" % code
+        c.cancel()
+        code, _, _ = c.final("CANCEL")
+        assert code == 200, "CANCEL got %s" % code
+        code, _, resp = c.final("INVITE")
+        assert code == 487, "INVITE after CANCEL got %s" % code
+        c.ack(resp)
+    finally:
+        c.close()
+    uas.wait()
+
+
+def test_fork_parallel(srv):
+    answer = Uas("pxy_uas.xml")
+    ring = Uas("pxy_uas_ring.xml")
+    register(srv, "carol", answer.contact("carol"))
+    register(srv, "carol", ring.contact("carol"))
+    sipp_uac(srv, "carol")
+    answer.wait()
+    ring.wait()  # it was cancelled once the other branch answered (§16.7 step 10)
+
+
+def test_fork_sequential(srv):
+    first = Uas("pxy_uas_code.xml", code=503)
+    second = Uas("pxy_uas.xml")
+    register(srv, "dave", first.contact("dave"), q="1.0")
+    register(srv, "dave", second.contact("dave"), q="0.5")
+    sipp_uac(srv, "dave")
+    first.wait()
+    second.wait()
+
+
+def test_6xx_stops(srv):
+    first = Uas("pxy_uas_code.xml", code=603)
+    with st.udp_socket() as never:
+        register(srv, "erin", first.contact("erin"), q="1.0")
+        register(srv, "erin", "<sip:erin@127.0.0.1:%d>" % never.getsockname()[1], q="0.5")
+        c = Caller(srv, "erin")
+        try:
+            c.invite()
+            code, _, resp = c.final()
+            assert code == 603, "got %s" % code
+            c.ack(resp)
+        finally:
+            c.close()
+        never.settimeout(0.5)
+        try:
+            data = never.recv(65535)
+            raise AssertionError("the lower-q contact was tried after a 603: %r" % data[:80])
+        except socket.timeout:
+            pass
+    first.wait()
+
+
+def test_timer_c(srv):
+    """Timer C (3 s here): the ringing branch is cancelled, the caller gets
+    the 487 that comes back."""
+    uas = Uas("pxy_uas_ring.xml")
+    register(srv, "slow", uas.contact("slow"))
+    c = Caller(srv, "slow")
+    try:
+        c.invite()
+        t0 = time.monotonic()
+        code, prov, resp = c.final(timeout=15)
+        took = time.monotonic() - t0
+        assert code == 487, "got %s" % code
+        assert took >= 2.5, "final after %.1f s, before Timer C" % took
+        c.ack(resp)
+    finally:
+        c.close()
+    uas.wait()
+
+
+def test_not_found(srv):
+    c = Caller(srv, "nobody")
+    try:
+        c.invite()
+        code, _, resp = c.final()
+        assert code == 404, "unknown user: %s" % code
+        c.ack(resp)
+    finally:
+        c.close()
+
+
+def test_no_open_relay(srv):
+    c = Caller(srv, "someone")
+    c.ruri = "sip:someone@192.0.2.77"
+    try:
+        c.invite()
+        code, _, resp = c.final()
+        assert code == 403, "foreign domain: %s" % code
+        c.ack(resp)
+    finally:
+        c.close()
+
+
+def main():
+    args = st.setup()
+    t = st.Runner()
+    srv = st.Siphond(args.bin_dir, config=CONF % 3, extra=["--workers", "2"])
+    try:
+        srv.start()
+    except Exception as e:  # noqa: BLE001
+        t.check("siphond starts", False, str(e))
+        return t.finish()
+    try:
+        t.run("basic call, Record-Route honoured (SIPp both ends)", test_basic_call, srv)
+        t.run("busy: 486 passed upstream, ACKed", test_busy, srv)
+        t.run("CANCEL: 200, then 487", test_cancel, srv)
+        t.run("parallel forking: 200 wins, the other branch cancelled", test_fork_parallel, srv)
+        t.run("sequential forking by q after a 503", test_fork_sequential, srv)
+        t.run("6xx stops the search", test_6xx_stops, srv)
+        t.run("Timer C cancels a ringing branch", test_timer_c, srv)
+        t.run("unknown user: 404", test_not_found, srv)
+        t.run("foreign domain: 403, no open relay", test_no_open_relay, srv)
+    finally:
+        t.run("SIGTERM -> exit 0, no sanitizer report", srv.stop)
+    return t.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
