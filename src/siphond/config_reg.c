@@ -47,6 +47,11 @@ void sd_config_clear_reg(struct sd_config *c)
 	mem_free(c->auth_secret_file);
 	c->loc_database = c->redis_addr = c->redis_prefix = c->redis_password = NULL;
 	c->auth_secret_file = NULL;
+	for (unsigned i = 0; i < c->nmoved; i++) {
+		mem_free(c->moved[i].aor);
+		mem_free(c->moved[i].to);
+	}
+	c->nmoved = 0;
 }
 
 /* Call fn on each trimmed, non-empty item of a comma list. */
@@ -343,9 +348,60 @@ static int set_proxy(struct sd_config *c, const char *key, const char *value, co
 	return -EINVAL;
 }
 
+/* "alice@example.com sip:alice@example.net" */
+static int add_moved(struct sd_config *c, const char *value, const char **why)
+{
+	const char *sp = strpbrk(value, " \t"), *to;
+	struct sd_moved *mv;
+	size_t n;
+
+	*why = "expected USER@DOMAIN and the SIP URI they moved to, e.g. "
+	       "alice@example.com sip:alice@example.net";
+	if (!sp || !strchr(value, '@') || strchr(value, '@') > sp)
+		return -EINVAL;
+	to = sp;
+	while (*to == ' ' || *to == '\t')
+		to++;
+	if (strncasecmp(to, "sip:", 4) && strncasecmp(to, "sips:", 5))
+		return -EINVAL;
+	if (strpbrk(to, " \t"))
+		return -EINVAL;
+	if (c->nmoved == SD_MOVED_MAX) {
+		*why = "too many moved users (at most 256)";
+		return -EINVAL;
+	}
+	mv = &c->moved[c->nmoved];
+	n = (size_t)(sp - value);
+	mv->aor = mem_strndup(value, n);
+	mv->to = mem_strndup(to, strlen(to));
+	if (!mv->aor || !mv->to) {
+		mem_free(mv->aor);
+		mem_free(mv->to);
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	for (char *d = strchr(mv->aor, '@'); *d; d++)
+		*d = (char)tolower((unsigned char)*d);
+	c->nmoved++;
+	return 0;
+}
+
+static int set_redirect(struct sd_config *c, const char *key, const char *value,
+			const char **why)
+{
+	if (strcmp(key, "enabled") == 0)
+		return set_bool(&c->redirect, value, why);
+	if (strcmp(key, "moved") == 0)
+		return add_moved(c, value, why);
+	*why = "unknown key";
+	return -EINVAL;
+}
+
 int sd_config_set_reg(struct sd_config *c, const char *section, const char *key,
 		      const char *value, const char **why)
 {
+	if (strcmp(section, "redirect") == 0)
+		return set_redirect(c, key, value, why);
 	if (strcmp(section, "proxy") == 0)
 		return set_proxy(c, key, value, why);
 	if (strcmp(section, "domains") == 0) {

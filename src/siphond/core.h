@@ -58,10 +58,20 @@ struct sd_core_cfg {
 	int (*handoff)(void *ctx, unsigned worker, const struct sd_in *in);
 };
 
-/* [proxy] settings the cores read. */
+/* A user who moved for good ([redirect] moved): 301 with to as Contact. */
+struct sd_moved {
+	char *aor;           /* "user@domain", domain lower case */
+	char *to;            /* a SIP URI */
+};
+
+/* [proxy] and [redirect] settings the cores read. */
 struct sd_pxy_cfg {
+	bool proxy;          /* forward (stateful) requests for our users */
 	bool record_route;   /* §16.6 step 4 (default on) */
 	uint32_t timer_c_ms; /* §16.6 step 11, > 3 minutes */
+	bool redirect;       /* answer 3xx with the bindings instead (§8.3, §21.3) */
+	const struct sd_moved *moved;
+	unsigned nmoved;
 };
 
 /* Handle a message handed over by another worker (it belongs to one of

@@ -27,7 +27,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: siphond [-f FILE] [-c] [--listen PROTO:ADDR:PORT]... [--data-dir DIR]\n"
-		"               [--domain D]... [--location BACKEND] [--log-level LEVEL]\n"
+		"               [--domain D]... [--location BACKEND] [--redirect] [--log-level LEVEL]\n"
 		"               [--workers N] [-h] [-V]\n"
 		"  -f, --config FILE   read settings from an INI file (docs/configuration.md)\n"
 		"  -c, --check         check the configuration and exit (0 valid, 2 invalid)\n"
@@ -38,6 +38,7 @@ static void usage(FILE *f)
 		"  -D, --domain D      a domain whose users register here (repeatable; adds\n"
 		"                      to [domains] serve; none: the server's own addresses)\n"
 		"      --location B    location backend: sqlite (default), memory or redis\n"
+		"      --redirect      answer calls to our users with 3xx and their contacts\n"
 		"  -L, --log-level L   error, warn, info (default) or debug\n"
 		"  -w, --workers N     worker threads, 1-%u (default: one per CPU)\n"
 		"  -h, --help          this text\n"
@@ -127,7 +128,7 @@ static int run(const struct sd_config *cfg)
 }
 
 enum { OPT_LISTEN = 'l', OPT_DATA_DIR = 'd', OPT_LOG_LEVEL = 'L', OPT_WORKERS = 'w',
-       OPT_DOMAIN = 'D', OPT_LOCATION = 256 };
+       OPT_DOMAIN = 'D', OPT_LOCATION = 256, OPT_REDIRECT };
 
 int main(int argc, char **argv)
 {
@@ -140,6 +141,7 @@ int main(int argc, char **argv)
 		{ "workers", required_argument, NULL, OPT_WORKERS },
 		{ "domain", required_argument, NULL, OPT_DOMAIN },
 		{ "location", required_argument, NULL, OPT_LOCATION },
+		{ "redirect", no_argument, NULL, OPT_REDIRECT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -147,7 +149,7 @@ int main(int argc, char **argv)
 	const char *file = NULL, *data_dir = NULL, *level = NULL, *workers = NULL;
 	const char *listens[SD_LISTEN_MAX], *domains[SD_DOMAINS_MAX], *location = NULL;
 	unsigned nlistens = 0, ndomains = 0;
-	bool check = false;
+	bool check = false, redirect = false;
 	struct sd_config cfg;
 	struct config_err cerr = { 0 };
 	const char *why = NULL;
@@ -181,6 +183,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_LOCATION:
 			location = optarg;
+			break;
+		case OPT_REDIRECT:
+			redirect = true;
 			break;
 		case OPT_LOG_LEVEL:
 			level = optarg;
@@ -235,6 +240,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "siphond: --location %s: %s\n", location, why);
 		goto out;
 	}
+	if (redirect)
+		cfg.redirect = true;
 	if (level && sd_config_set(&cfg, "log", "level", level, &why) < 0) {
 		fprintf(stderr, "siphond: --log-level %s: %s\n", level, why);
 		goto out;

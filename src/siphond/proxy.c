@@ -83,10 +83,56 @@ static bool lookup_targets(struct sd_core *c, const struct sip_msg *m, const str
 		tg->received = str_make(t, b[i].received.len);
 		t += b[i].received.len;
 		tg->q = b[i].q;
+		tg->expires = b[i].expires;
 		tg->flow = behind_nat(&b[i]);
 	}
 	loc_release(b, n);
 	return true;
+}
+
+/* [redirect] moved: a user gone for good gets 301 (RFC 3261 §21.3.2). */
+static bool moved(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+		  struct sd_out *out, const struct sip_uri *u)
+{
+	char hdr[600];
+
+	for (unsigned i = 0; i < c->pcfg->nmoved; i++) {
+		const struct sd_moved *mv = &c->pcfg->moved[i];
+		const char *at = strchr(mv->aor, '@');
+		struct str user = str_make(mv->aor, (size_t)(at - mv->aor));
+		int n;
+
+		if (!str_eq(user, u->user) || !str_caseeq(str_cstr(at + 1), u->host))
+			continue;
+		n = snprintf(hdr, sizeof(hdr), "Contact: <%s>\r\n", mv->to);
+		if (n <= 0 || (size_t)n >= sizeof(hdr))
+			continue;
+		sd_respond(c, m, in, out, 301, NULL, str_make(hdr, (size_t)n));
+		return true;
+	}
+	return false;
+}
+
+/* The redirect server (RFC 3261 §8.3, §21.3): 302 for one binding, 300 for
+ * several, each a Contact with its q and remaining expires. */
+static void redirect(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+		     struct sd_out *out, const struct sd_pxy *p)
+{
+	char hdrs[16384];
+	size_t len = 0;
+	time_t now = time(NULL);
+
+	for (unsigned i = 0; i < p->ntg; i++) {
+		const struct pxy_target *tg = &p->tg[i];
+		long left = tg->expires > now ? (long)(tg->expires - now) : 0;
+		int n = snprintf(hdrs + len, sizeof(hdrs) - len, "Contact: <%.*s>;q=%u.%03u;expires=%ld\r\n",
+				 (int)tg->uri.len, tg->uri.s, tg->q / 1000, tg->q % 1000, left);
+
+		if (n <= 0 || (size_t)n >= sizeof(hdrs) - len)
+			break;
+		len += (size_t)n;
+	}
+	sd_respond(c, m, in, out, p->ntg == 1 ? 302 : 300, NULL, str_make(hdrs, len));
 }
 
 /* ACK for a 2xx, and any request we keep no state for: forwarded as a
@@ -163,7 +209,8 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 		return true;
 	}
 	if (m->method_id == SIP_METHOD_ACK) {
-		forward_stateless(c, m, in, hash);
+		if (c->pcfg->proxy)
+			forward_stateless(c, m, in, hash);
 		return true;
 	}
 	if (!c->cur_tsx) {
@@ -186,7 +233,10 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 	memcpy(p->loop_hash, hash, sizeof(hash));
 	memcpy(p->req, m->buf, m->len);
 	p->req_len = m->len;
-	if (routed || ruri.s != m->ruri.s || sip_msg_hdr(m, SIP_HDR_ROUTE)) {
+	if (!c->pcfg->proxy && (routed || ruri.s != m->ruri.s || sip_msg_hdr(m, SIP_HDR_ROUTE))) {
+		mem_free(p);
+		return false; /* a redirect server routes nothing */
+	} else if (routed || ruri.s != m->ruri.s || sip_msg_hdr(m, SIP_HDR_ROUTE)) {
 		/* loose routing (§16.12), a strict router's request we fixed, or
 		 * a request along a route set we are on (our Route removed: a
 		 * dialog we Record-Routed): the Request-URI stays, the next hop
@@ -195,10 +245,19 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 	} else if (sip_uri_parse(&u, ruri.s, ruri.len, NULL) == 0 &&
 		   (u.scheme == SIP_URI_SIP || u.scheme == SIP_URI_SIPS) && s &&
 		   (sd_regsvc_serves(s, u.host) || pxy_uri_is_self(c->self, &u))) {
-		if (!lookup_targets(c, m, in, out, &u, p)) {
+		if (moved(c, m, in, out, &u) || !lookup_targets(c, m, in, out, &u, p)) {
 			mem_free(p);
 			return true;
 		}
+		if (c->pcfg->redirect) {
+			redirect(c, m, in, out, p);
+			mem_free(p->tbuf);
+			mem_free(p);
+			return true;
+		}
+	} else if (!c->pcfg->proxy) {
+		mem_free(p);
+		return false;
 	} else {
 		/* not ours, and no route says where: no open relay */
 		mem_free(p);

@@ -482,9 +482,13 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 			goto fail;
 	}
 	s->sh.regsvc = s->regsvc;
-	if (cfg->pxy_enabled) {
+	if (cfg->pxy_enabled || cfg->redirect) {
+		s->pxy.proxy = cfg->pxy_enabled;
 		s->pxy.record_route = cfg->pxy_record_route;
 		s->pxy.timer_c_ms = cfg->pxy_timer_c * 1000u;
+		s->pxy.redirect = cfg->redirect;
+		s->pxy.moved = cfg->moved;
+		s->pxy.nmoved = cfg->nmoved;
 		s->sh.pxy = &s->pxy;
 	}
 	s->sh.self = &s->self;

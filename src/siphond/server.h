@@ -4,6 +4,7 @@
 
 #include "base/config.h"
 #include "registrar/reg.h"
+#include "siphond/core.h"
 #include "base/log.h"
 #include "base/loop.h"
 #include "transport/addr.h"
@@ -21,6 +22,7 @@
 #define SD_TLS_HANDSHAKE_TIMEOUT_DEFAULT 10 /* seconds */
 #define SD_DOMAINS_MAX 256
 #define SD_LOC_DB_FILE "location.db"
+#define SD_MOVED_MAX 256
 
 /* [auth] register_user_match: who may change the bindings of an AoR. */
 enum sd_user_match {
@@ -91,6 +93,10 @@ struct sd_config {
 	bool pxy_enabled;
 	bool pxy_record_route;
 	unsigned pxy_timer_c;         /* seconds */
+	/* [redirect] */
+	bool redirect;
+	struct sd_moved moved[SD_MOVED_MAX];
+	unsigned nmoved;
 };
 
 /* Settings of the [domains], [registrar], [location] and [auth] sections

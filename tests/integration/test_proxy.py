@@ -308,6 +308,121 @@ def test_no_open_relay(srv):
         c.close()
 
 
+REDIRECT_CONF = """[domains]
+serve = example.com
+[auth]
+methods = none
+[location]
+backend = memory
+[redirect]
+enabled = yes
+moved = gone@example.com sip:gone@example.net
+"""
+
+
+def contacts_of(resp):
+    """[(uri, params)] of every Contact value of a response."""
+    out = []
+    for v in st.header(resp, "Contact", "m"):
+        for part in v.split(","):
+            part = part.strip()
+            uri = part[part.index("<") + 1:part.index(">")]
+            out.append((uri, part[part.index(">") + 1:]))
+    return out
+
+
+def follow(resp, user):
+    """Call the first Contact of a 3xx directly, as a UA following it would
+    (RFC 3261 §8.1.3.4): the answer's final code."""
+    uri = contacts_of(resp)[0][0]
+    host, port = uri.split("@", 1)[1].split(";")[0].rsplit(":", 1)
+    s = st.udp_socket()
+    try:
+        lport = s.getsockname()[1]
+        inv = ("INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-f%08x;rport\r\n"
+               "Max-Forwards: 70\r\nFrom: <sip:caller@example.com>;tag=f1\r\n"
+               "To: <sip:%s@example.com>\r\nCall-ID: %s\r\nCSeq: 1 INVITE\r\n"
+               "Contact: <sip:caller@127.0.0.1:%d>\r\nContent-Length: 0\r\n\r\n" % (
+                   uri, lport, random.getrandbits(32), user, rt.new_call_id(), lport)).encode()
+        s.sendto(inv, (host, int(port)))
+        s.settimeout(5)
+        while True:
+            data = s.recv(65535)
+            code = st.parse_status(data)[0]
+            if code >= 200:
+                return code
+    finally:
+        s.close()
+
+
+def test_redirect_302(rsrv):
+    uas = Uas("pxy_uas_code.xml", code=486)
+    register(rsrv, "frank", uas.contact("frank"), q="0.7")
+    c = Caller(rsrv, "frank")
+    try:
+        c.invite()
+        code, _, resp = c.final()
+        assert code == 302, "one binding: got %s" % code
+        cs = contacts_of(resp)
+        assert len(cs) == 1 and cs[0][0] == "sip:frank@127.0.0.1:%d" % uas.port, cs
+        assert ";q=0.700" in cs[0][1] and ";expires=" in cs[0][1], cs
+        c.ack(resp)
+        assert follow(resp, "frank") == 486, "following the 302 did not reach the UAS"
+    finally:
+        c.close()
+    # the UAS expects an ACK for its 486; the follower does not send one,
+    # so it ends on its own timeout: stop it instead of waiting
+    uas.proc.kill()
+    uas.proc.wait(5)
+    st._live_procs.discard(uas.proc)
+    shutil.rmtree(uas.tmp, ignore_errors=True)
+
+
+def test_redirect_300(rsrv):
+    with st.udp_socket() as a, st.udp_socket() as b:
+        register(rsrv, "grace", "<sip:grace@127.0.0.1:%d>" % a.getsockname()[1], q="1.0")
+        register(rsrv, "grace", "<sip:grace@127.0.0.1:%d>" % b.getsockname()[1], q="0.5")
+        c = Caller(rsrv, "grace")
+        try:
+            c.invite()
+            code, _, resp = c.final()
+            assert code == 300, "two bindings: got %s" % code
+            cs = contacts_of(resp)
+            assert [u for u, _ in cs] == ["sip:grace@127.0.0.1:%d" % a.getsockname()[1],
+                                          "sip:grace@127.0.0.1:%d" % b.getsockname()[1]], cs
+            assert ";q=1.000" in cs[0][1] and ";q=0.500" in cs[1][1], cs
+            c.ack(resp)
+        finally:
+            c.close()
+        # nobody was called: a redirect server does not forward
+        a.settimeout(0.3)
+        try:
+            a.recv(65535)
+            raise AssertionError("the redirect server forwarded the INVITE")
+        except socket.timeout:
+            pass
+
+
+def test_moved_301(rsrv):
+    c = Caller(rsrv, "gone")
+    try:
+        c.invite()
+        code, _, resp = c.final()
+        assert code == 301, "moved user: got %s" % code
+        assert contacts_of(resp)[0][0] == "sip:gone@example.net", contacts_of(resp)
+        c.ack(resp)
+    finally:
+        c.close()
+    c = Caller(rsrv, "nobody")
+    try:
+        c.invite()
+        code, _, resp = c.final()
+        assert code == 404, "unknown user at the redirect server: %s" % code
+        c.ack(resp)
+    finally:
+        c.close()
+
+
 def main():
     args = st.setup()
     t = st.Runner()
@@ -329,6 +444,14 @@ def main():
         t.run("foreign domain: 403, no open relay", test_no_open_relay, srv)
     finally:
         t.run("SIGTERM -> exit 0, no sanitizer report", srv.stop)
+    rsrv = st.Siphond(args.bin_dir, config=REDIRECT_CONF)
+    rsrv.start()
+    try:
+        t.run("redirect: 302 with the contact, followed by the caller", test_redirect_302, rsrv)
+        t.run("redirect: 300 with every contact by q", test_redirect_300, rsrv)
+        t.run("redirect: 301 for a moved user, 404 for an unknown one", test_moved_301, rsrv)
+    finally:
+        t.run("redirect server: SIGTERM -> exit 0", rsrv.stop)
     return t.finish()
 
 
