@@ -340,6 +340,14 @@ static int set_proxy(struct sd_config *c, const char *key, const char *value, co
 		return set_bool(&c->pxy_enabled, value, why);
 	if (strcmp(key, "record_route") == 0)
 		return set_bool(&c->pxy_record_route, value, why);
+	if (strcmp(key, "mode") == 0) {
+		if (strcmp(value, "stateful") && strcmp(value, "stateless")) {
+			*why = "expected stateful or stateless";
+			return -EINVAL;
+		}
+		c->pxy_stateless = strcmp(value, "stateless") == 0;
+		return 0;
+	}
 	if (strcmp(key, "timer_c") == 0)
 		return config_parse_uint(value, 1, 86400, &c->pxy_timer_c) < 0
 			       ? (*why = "expected seconds from 1 to 86400", -EINVAL)

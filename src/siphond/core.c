@@ -338,6 +338,11 @@ ssize_t sd_core_input(struct sd_core *c, const struct sd_in *in, struct sd_out *
 		/* how a 100 Trying of the transaction would be routed (§18.2.1) */
 		response_route(m, in, &route, &trying, recv, sizeof(recv));
 		trying.server = str_cstr(c->server);
+		/* §16.11: a stateless proxy keeps no transaction */
+		if (sd_pxy_stateless(c, m, in, out)) {
+			c->cur_out = NULL;
+			return stream ? (ssize_t)(skipped + m->len) : (ssize_t)in->len;
+		}
 		/* a CANCEL for another worker's proxied INVITE goes there */
 		if (m->method_id == SIP_METHOD_CANCEL && sd_pxy_cancel_handoff(c, m, in)) {
 			c->cur_out = NULL;

@@ -66,7 +66,8 @@ struct sd_moved {
 
 /* [proxy] and [redirect] settings the cores read. */
 struct sd_pxy_cfg {
-	bool proxy;          /* forward (stateful) requests for our users */
+	bool proxy;          /* forward requests for our users */
+	bool stateless;      /* §16.11: no transactions, one target, no forking */
 	bool record_route;   /* §16.6 step 4 (default on) */
 	uint32_t timer_c_ms; /* §16.6 step 11, > 3 minutes */
 	bool redirect;       /* answer 3xx with the bindings instead (§8.3, §21.3) */

@@ -35,7 +35,8 @@ static bool behind_nat(const struct loc_binding *b)
 	       (a == 100 && bb >= 64 && bb < 128);
 }
 
-/* §16.5 for a Request-URI in a domain we serve: the bindings, q first. */
+/* §16.5 for a Request-URI in a domain we serve: the bindings, q first.
+ * Without them it answers (404/480) through out, unless out is NULL. */
 static bool lookup_targets(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
 			   struct sd_out *out, const struct sip_uri *u, struct sd_pxy *p)
 {
@@ -47,7 +48,8 @@ static bool lookup_targets(struct sd_core *c, const struct sip_msg *m, const str
 	char *t;
 
 	if (len < 0) {
-		sd_respond(c, m, in, out, 404, "Not Found", STR_NULL);
+		if (out)
+			sd_respond(c, m, in, out, 404, "Not Found", STR_NULL);
 		return false;
 	}
 	n = loc_lookup(s->loc, str_make(aor, (size_t)len), b, REG_MAX_CONTACTS, time(NULL));
@@ -57,8 +59,9 @@ static bool lookup_targets(struct sd_core *c, const struct sip_msg *m, const str
 		/* §16.5 / issue: a known user who is not registered anywhere */
 		bool known = s->sub && sub_lookup(s->sub, u->user, u->host, AUTH_ALG_MD5, ha1, &hl) == 0;
 
-		sd_respond(c, m, in, out, known ? 480 : 404, known ? "Temporarily Unavailable" : NULL,
-			   STR_NULL);
+		if (out)
+			sd_respond(c, m, in, out, known ? 480 : 404,
+				   known ? "Temporarily Unavailable" : NULL, STR_NULL);
 		return false;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -66,7 +69,8 @@ static bool lookup_targets(struct sd_core *c, const struct sip_msg *m, const str
 	p->tbuf = mem_alloc(need + 1);
 	if (!p->tbuf) {
 		loc_release(b, n);
-		sd_respond(c, m, in, out, 500, "Out of Memory", STR_NULL);
+		if (out)
+			sd_respond(c, m, in, out, 500, "Out of Memory", STR_NULL);
 		return false;
 	}
 	t = p->tbuf;
@@ -135,12 +139,15 @@ static void redirect(struct sd_core *c, const struct sip_msg *m, const struct sd
 	sd_respond(c, m, in, out, p->ntg == 1 ? 302 : 300, NULL, str_make(hdrs, len));
 }
 
-/* ACK for a 2xx, and any request we keep no state for: forwarded as a
- * stateless proxy would (§16.11), with a branch derived from the request. */
-static void forward_stateless(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
-			      const char hash[PXY_LOOP_HASH_LEN])
+/* ACK for a 2xx, and every request in stateless mode: forwarded as a
+ * stateless proxy does (§16.11), to tg (NULL: the Route left, else the
+ * Request-URI), with a branch derived from the request so that its
+ * retransmissions, and a CANCEL for it, get the same one. Returns 0 or the
+ * status to answer (416, 500, 503). */
+static uint16_t forward_stateless(struct sd_core *c, const struct sip_msg *m,
+				  const char hash[PXY_LOOP_HASH_LEN], const struct pxy_target *tg)
 {
-	char via[256], branch[64], mf[4], ab[80];
+	char via[256], rr[256], branch[64], mf[4], ab[80];
 	struct sip_edit e;
 	struct str ruri;
 	struct sip_uri hu;
@@ -151,32 +158,114 @@ static void forward_stateless(struct sd_core *c, const struct sip_msg *m, const 
 	int n;
 
 	sip_edit_init(&e, m);
-	if (pxy_preprocess(c->self, m, &e, &ruri, &routed) < 0 ||
-	    (ruri.s != m->ruri.s && sip_edit_splice(&e, m->ruri.s, m->ruri.len, ruri) < 0) ||
+	if (pxy_preprocess(c->self, m, &e, &ruri, &routed) < 0)
+		return 500;
+	if (tg && tg->uri.len)
+		ruri = tg->uri;
+	if ((ruri.s != m->ruri.s && sip_edit_splice(&e, m->ruri.s, m->ruri.len, ruri) < 0) ||
 	    sip_fwd_dec_max_forwards(&e, mf) < 0)
-		return;
+		return 500;
 	if (routed ? pxy_top_route(c->self, m, &hu) < 0
 		   : sip_uri_parse(&hu, ruri.s, ruri.len, NULL) != 0)
-		return;
-	if (pxy_hop_from_uri(&hu, &hop) < 0 || !hop.numeric)
-		return;
-	proto = hop.proto_set ? hop.proto : TP_UDP;
-	if (tp_addr_from_numeric(&dst, hop.uri.host, hop.port ? hop.port : 5060) < 0 ||
-	    c->local_addr(c->send_ctx, proto, dst.ss.ss_family, &local) < 0)
-		return;
+		return 416;
+	if (pxy_hop_from_uri(&hu, &hop) < 0)
+		return 416;
+	if (tg && tg->flow && sd_pxy_parse_received(tg->received, &proto, &dst) == 0) {
+		/* behind NAT: where it registered from */
+	} else if (!hop.numeric) {
+		return 503;
+	} else {
+		proto = hop.proto_set ? hop.proto : TP_UDP;
+		if (tp_addr_from_numeric(&dst, hop.uri.host, hop.port ? hop.port : 5060) < 0)
+			return 503;
+	}
+	if (c->local_addr(c->send_ctx, proto, dst.ss.ss_family, &local) < 0)
+		return 503;
+	if (tg && c->pcfg->record_route && !m->to.has_tag && m->method_id != SIP_METHOD_ACK &&
+	    m->method_id != SIP_METHOD_CANCEL) {
+		n = pxy_record_route_line(rr, sizeof(rr), &local, proto,
+					  m->ruri_scheme == SIP_URI_SIPS);
+		if (n <= 0 || sip_fwd_add_record_route(&e, str_make(rr, (size_t)n)) < 0)
+			return 500;
+	}
 	n = pxy_branch(branch, sizeof(branch), hash, 0);
 	if (n <= 0)
-		return;
+		return 500;
 	n = pxy_via_line(via, sizeof(via), &local, proto, str_make(branch, (size_t)n));
 	if (n <= 0 || sip_fwd_add_via(&e, str_make(via, (size_t)n)) < 0)
-		return;
+		return 500;
 	n = sip_edit_apply(&e, c->pbuf, SD_REPLY_MAX);
 	if (n <= 0)
-		return;
-	if (c->send_req(c->send_ctx, proto, &dst, c->pbuf, (size_t)n) < 0)
+		return 500;
+	if (c->send_req(c->send_ctx, proto, &dst, c->pbuf, (size_t)n) < 0) {
 		log_debug(MOD, "%.*s to %s not sent", STR_FMT(m->method),
 			  tp_addr_fmt(&dst, ab, sizeof(ab)));
-	(void)in;
+		return 503;
+	}
+	return 0;
+}
+
+/* Stateless mode (§16.11): the same decisions as the stateful proxy, one
+ * target (the best binding), nothing kept. */
+bool sd_pxy_stateless(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+		      struct sd_out *out)
+{
+	const struct sd_regsvc *s = c->regsvc;
+	char hash[PXY_LOOP_HASH_LEN];
+	struct sip_edit e;
+	struct str ruri;
+	struct sip_uri u;
+	struct sd_pxy *p;
+	bool routed, ack = m->method_id == SIP_METHOD_ACK;
+	uint16_t code;
+
+	if (!c->pcfg || !c->pcfg->stateless || m->method_id == SIP_METHOD_REGISTER ||
+	    sd_addressed_to_us(m, in))
+		return false;
+	if (m->ruri_scheme != SIP_URI_SIP && m->ruri_scheme != SIP_URI_SIPS) {
+		if (!ack)
+			sd_respond(c, m, in, out, 416, NULL, STR_NULL);
+		return true;
+	}
+	if (m->max_forwards == 0) {
+		if (!ack)
+			sd_respond(c, m, in, out, 483, NULL, STR_NULL);
+		return true;
+	}
+	if (!ack && sd_check_extensions(c, m, in, out, SIP_HDR_PROXY_REQUIRE))
+		return true;
+	pxy_loop_hash(m, hash);
+	if (!ack && pxy_loop_detected(c->self, m, hash)) {
+		sd_respond(c, m, in, out, 482, NULL, STR_NULL);
+		return true;
+	}
+	sip_edit_init(&e, m);
+	if (pxy_preprocess(c->self, m, &e, &ruri, &routed) < 0) {
+		if (!ack)
+			sd_respond(c, m, in, out, 400, "Bad Route", STR_NULL);
+		return true;
+	}
+	if (routed || ruri.s != m->ruri.s || sip_msg_hdr(m, SIP_HDR_ROUTE)) {
+		code = forward_stateless(c, m, hash, NULL);
+	} else if (sip_uri_parse(&u, ruri.s, ruri.len, NULL) == 0 && s &&
+		   (sd_regsvc_serves(s, u.host) || pxy_uri_is_self(c->self, &u))) {
+		p = mem_zalloc(sizeof(*p));
+		if (!p) {
+			if (!ack)
+				sd_respond(c, m, in, out, 500, "Out of Memory", STR_NULL);
+			return true;
+		}
+		/* an ACK or CANCEL for a 404/480 we gave: nothing to forward */
+		code = lookup_targets(c, m, in, ack ? NULL : out, &u, p)
+			       ? forward_stateless(c, m, hash, &p->tg[0]) : 0;
+		mem_free(p->tbuf);
+		mem_free(p);
+	} else {
+		code = 403;
+	}
+	if (code && !ack)
+		sd_respond(c, m, in, out, code, code == 403 ? "Relaying Denied" : NULL, STR_NULL);
+	return true;
 }
 
 bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
@@ -210,7 +299,7 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 	}
 	if (m->method_id == SIP_METHOD_ACK) {
 		if (c->pcfg->proxy)
-			forward_stateless(c, m, in, hash);
+			forward_stateless(c, m, hash, NULL);
 		return true;
 	}
 	if (!c->cur_tsx) {

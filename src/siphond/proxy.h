@@ -21,6 +21,10 @@ void sd_pxy_fini(struct sd_core *c);
  * Returns true when it took the request. */
 bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
 		    struct sd_out *out);
+/* Stateless mode (§16.11), before any transaction: true when it took the
+ * request (forwarded, or answered through out). */
+bool sd_pxy_stateless(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+		      struct sd_out *out);
 /* After sd_tsx_request_done(): start what sd_pxy_request prepared. */
 void sd_pxy_run_pending(struct sd_core *c);
 /* A response: to a branch of ours (its client transaction, on its owner),

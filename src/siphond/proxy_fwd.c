@@ -14,8 +14,7 @@
 
 /* ---- forwarding ---- */
 
-/* "udp:192.0.2.7:5060" (a binding's received source) to a destination. */
-static int parse_received(struct str r, enum tp_proto *proto, struct tp_addr *dst)
+int sd_pxy_parse_received(struct str r, enum tp_proto *proto, struct tp_addr *dst)
 {
 	char buf[96];
 	struct tp_addr a;
@@ -133,7 +132,7 @@ static uint16_t forward(struct sd_pxy *p, unsigned k)
 	}
 	if (pxy_hop_from_uri(&hu, &hop) < 0)
 		return 416;
-	if (!tg->path.len && tg->flow && parse_received(tg->received, &proto, &dst) == 0) {
+	if (!tg->path.len && tg->flow && sd_pxy_parse_received(tg->received, &proto, &dst) == 0) {
 		/* RFC 5626 §5.3 / RFC 3581: back where the contact registered from */
 	} else if (hop.numeric) {
 		proto = hop.proto_set ? hop.proto : TP_UDP;

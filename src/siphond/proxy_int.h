@@ -91,6 +91,8 @@ void sd_pxy_cancel_all(struct sd_pxy *p);
 void sd_pxy_check_done(struct sd_pxy *p);
 
 /* proxy_fwd.c */
+/* "udp:192.0.2.7:5060" (a binding's received source) to a destination. */
+int sd_pxy_parse_received(struct str r, enum tp_proto *proto, struct tp_addr *dst);
 void sd_pxy_send_cancel(struct pxy_br *br);
 void sd_pxy_next_group(struct sd_pxy *p);
 

@@ -484,6 +484,7 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 	s->sh.regsvc = s->regsvc;
 	if (cfg->pxy_enabled || cfg->redirect) {
 		s->pxy.proxy = cfg->pxy_enabled;
+		s->pxy.stateless = cfg->pxy_enabled && cfg->pxy_stateless;
 		s->pxy.record_route = cfg->pxy_record_route;
 		s->pxy.timer_c_ms = cfg->pxy_timer_c * 1000u;
 		s->pxy.redirect = cfg->redirect;

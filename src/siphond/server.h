@@ -92,6 +92,7 @@ struct sd_config {
 	/* [proxy] */
 	bool pxy_enabled;
 	bool pxy_record_route;
+	bool pxy_stateless;           /* [proxy] mode = stateless */
 	unsigned pxy_timer_c;         /* seconds */
 	/* [redirect] */
 	bool redirect;

@@ -423,6 +423,33 @@ def test_moved_301(rsrv):
         c.close()
 
 
+STATELESS_CONF = CONF % 180 + "mode = stateless\n"
+
+
+def test_stateless_call(ssrv):
+    uas = Uas("pxy_uas.xml", calls=5)
+    register(ssrv, "henry", uas.contact("henry"))
+    msgs = sipp_uac(ssrv, "henry", calls=5, trace=True)
+    uas.wait()
+    assert "Record-Route: <sip:127.0.0.1:%d;lr>" % ssrv.port in msgs, msgs[-2000:]
+
+
+def test_stateless_busy(ssrv):
+    uas = Uas("pxy_uas_code.xml", code=486)
+    register(ssrv, "ivy", uas.contact("ivy"))
+    c = Caller(ssrv, "ivy")
+    try:
+        c.invite()
+        code, prov, resp = c.final()
+        assert code == 486 and 180 in prov, "got %s after %s" % (code, prov)
+        # §16.11: no 100 Trying from a stateless proxy
+        assert 100 not in prov, "a stateless proxy sent 100: %s" % prov
+        c.ack(resp)  # forwarded with the INVITE's branch: the UAS matches it
+    finally:
+        c.close()
+    uas.wait()
+
+
 def main():
     args = st.setup()
     t = st.Runner()
@@ -444,6 +471,13 @@ def main():
         t.run("foreign domain: 403, no open relay", test_no_open_relay, srv)
     finally:
         t.run("SIGTERM -> exit 0, no sanitizer report", srv.stop)
+    ssrv = st.Siphond(args.bin_dir, config=STATELESS_CONF, extra=["--workers", "2"])
+    ssrv.start()
+    try:
+        t.run("stateless: basic call, Record-Route honoured", test_stateless_call, ssrv)
+        t.run("stateless: 486 and its ACK", test_stateless_busy, ssrv)
+    finally:
+        t.run("stateless proxy: SIGTERM -> exit 0", ssrv.stop)
     rsrv = st.Siphond(args.bin_dir, config=REDIRECT_CONF)
     rsrv.start()
     try:
