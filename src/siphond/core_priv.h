@@ -82,6 +82,16 @@ bool sd_addressed_to_us(const struct sip_msg *m, const struct sd_in *in);
 /* host (as in a URI) is the address the request came in on, or localhost. */
 bool sd_host_is_us(struct str host, const struct sd_in *in);
 
+/* core_auth.c: digest authentication of m for realm (RFC 3261 §22),
+ * Authorization and 401 for the registrar, Proxy-Authorization and 407
+ * when proxy. Returns true when it answered (challenge, 400, 403, 500);
+ * otherwise *user (unquoted, in ub[0..cap)) is who authenticated. */
+bool sd_auth_check(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+		   struct sd_out *out, struct str realm, bool proxy, char *ub, size_t cap,
+		   struct str *user);
+/* Is the user part of uri, escapes decoded (§19.1.4), exactly user? */
+bool sd_uri_user_is(struct str uri, struct str user);
+
 /* core_reg.c: REGISTER handling. init: when cfg has a registrar and the
  * core is stateful, this worker's registrar and completion queue. fini:
  * sends the answers still owed, then frees. */

@@ -166,110 +166,24 @@ static void on_reg_done(void *arg, uint16_t code, const char *reason, struct str
 	mem_free(p);
 }
 
-/* Credentials for realm among the Authorization headers (RFC 3261 §22.4:
- * one per realm may be present). */
-static bool find_credentials(const struct sip_msg *m, struct str realm, struct sip_auth *out)
-{
-	bool found = false;
-
-	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_AUTHORIZATION); h;
-	     h = sip_msg_hdr_next(m, h)) {
-		struct sip_auth a;
-		const char *why;
-		char rb[256];
-		int n;
-
-		if (sip_auth_parse(&a, h->value, &why) < 0)
-			continue;
-		n = sip_unquote(rb, sizeof(rb), a.realm);
-		if (!found || (n >= 0 && str_caseeq(str_make(rb, (size_t)n), realm))) {
-			*out = a;
-			found = true;
-			if (n >= 0 && str_caseeq(str_make(rb, (size_t)n), realm))
-				return true;
-		}
-	}
-	return found;
-}
-
-static void challenge(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
-		      struct sd_out *out, struct str realm, bool stale)
-{
-	char hdrs[1024];
-	int n = auth_challenge_build(c->regsvc->auth, realm, stale, false, hdrs, sizeof(hdrs));
-
-	if (n < 0) {
-		sd_respond(c, m, in, out, 500, "Cannot Build Challenge", STR_NULL);
-		return;
-	}
-	sd_respond(c, m, in, out, 401, NULL, str_make(hdrs, (size_t)n));
-}
-
-/* Is the user part of uri, escapes decoded (§19.1.4), exactly user? */
-static bool user_is(struct str uri, struct str user)
-{
-	char ub[SUB_USER_MAX + 1];
-	struct sip_uri u;
-	int n;
-
-	if (sip_uri_parse(&u, uri.s, uri.len, NULL) != 0)
-		return false;
-	n = sip_uri_unescape(ub, sizeof(ub), u.user);
-	return n >= 0 && str_eq(str_make(ub, (size_t)n), user);
-}
-
 /* §10.3 steps 3-4. Returns true when it answered (challenge or refusal). */
 static bool authenticate(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
 			 struct sd_out *out, struct str realm)
 {
 	const struct sd_regsvc *s = c->regsvc;
-	struct sip_auth cred;
-	struct auth_result res;
-	char ub[SUB_USER_MAX + 1], peer[80];
-	int st, n;
+	char ub[SUB_USER_MAX + 1];
+	struct str user;
 
 	if (!(s->auth_methods & (1ull << SIP_METHOD_REGISTER)))
 		return false;
-	st = auth_verify(s->auth, find_credentials(m, realm, &cred) ? &cred : NULL, m->method,
-			 m->ruri, realm, sub_lookup, s->sub, &res);
-	switch (st) {
-	case AUTH_OK:
-		break;
-	case AUTH_NO_CREDENTIALS:
-	case AUTH_BAD_NONCE:
-	case AUTH_REPLAY:
-	case AUTH_STALE:
-		if (st != AUTH_NO_CREDENTIALS)
-			log_info(MOD, "REGISTER %.*s from %s: %s: challenged again (call-id %.*s)",
-				 STR_FMT(m->to.uri), tp_addr_fmt(&in->src, peer, sizeof(peer)),
-				 res.why, STR_FMT(m->call_id));
-		challenge(c, m, in, out, realm, st == AUTH_STALE);
+	if (sd_auth_check(c, m, in, out, realm, false, ub, sizeof(ub), &user))
 		return true;
-	case AUTH_BAD:
-	case AUTH_UNKNOWN_USER:
-		/* RFC 3261 §22.4 leaves wrong credentials to policy: refuse */
-		log_info(MOD, "REGISTER %.*s from %s: %s: 403 (call-id %.*s)", STR_FMT(m->to.uri),
-			 tp_addr_fmt(&in->src, peer, sizeof(peer)), res.why, STR_FMT(m->call_id));
-		sd_respond(c, m, in, out, 403, "Wrong Credentials", STR_NULL);
-		return true;
-	case AUTH_MALFORMED:
-		log_info(MOD, "REGISTER %.*s from %s: bad credentials: %s", STR_FMT(m->to.uri),
-			 tp_addr_fmt(&in->src, peer, sizeof(peer)), res.why);
-		sd_respond(c, m, in, out, 400, "Bad Authorization Header", STR_NULL);
-		return true;
-	default:
-		log_err(MOD, "subscriber lookup failed: %s", strerror(-st));
-		sd_respond(c, m, in, out, 500, "Subscriber Store Unavailable", STR_NULL);
-		return true;
-	}
 	/* §10.3 step 4: may this user change this AoR's bindings? */
-	n = sip_unquote(ub, sizeof(ub), res.user);
-	if (n < 0 || (s->user_match != SD_MATCH_OFF &&
-		      (!user_is(m->to.uri, str_make(ub, (size_t)n)) ||
-		       (s->user_match == SD_MATCH_BOTH &&
-			!user_is(m->from.uri, str_make(ub, (size_t)n)))))) {
+	if (s->user_match != SD_MATCH_OFF &&
+	    (!sd_uri_user_is(m->to.uri, user) ||
+	     (s->user_match == SD_MATCH_BOTH && !sd_uri_user_is(m->from.uri, user)))) {
 		log_info(MOD, "REGISTER %.*s by %.*s refused: not the user's AoR (call-id %.*s)",
-			 STR_FMT(m->to.uri), n < 0 ? 0 : n, ub, STR_FMT(m->call_id));
+			 STR_FMT(m->to.uri), STR_FMT(user), STR_FMT(m->call_id));
 		sd_respond(c, m, in, out, 403, "Not Your Address-of-Record", STR_NULL);
 		return true;
 	}

@@ -268,6 +268,38 @@ bool sd_pxy_stateless(struct sd_core *c, const struct sip_msg *m, const struct s
 	return true;
 }
 
+/* Policy (RFC 3261 §22.3): a dialog-creating request that claims to be from
+ * one of our users, of a method [auth] methods names, must prove it (407),
+ * and the From user must be who authenticated (no spoofing our users).
+ * Returns true when it answered. */
+static bool caller_refused(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
+			   struct sd_out *out)
+{
+	const struct sd_regsvc *s = c->regsvc;
+	char realm[256], ub[SUB_USER_MAX + 1];
+	struct sip_uri from;
+	struct str user;
+
+	if (!s || !s->auth || !(s->auth_methods & (1ull << m->method_id)) || m->to.has_tag ||
+	    m->method_id == SIP_METHOD_CANCEL)
+		return false;
+	if (sip_uri_parse(&from, m->from.uri.s, m->from.uri.len, NULL) != 0 ||
+	    !sd_regsvc_serves(s, from.host) || from.host.len >= sizeof(realm))
+		return false; /* not one of ours: the callee's domain decides */
+	for (size_t i = 0; i < from.host.len; i++)
+		realm[i] = (char)(from.host.s[i] >= 'A' && from.host.s[i] <= 'Z' ? from.host.s[i] + 32
+										 : from.host.s[i]);
+	if (sd_auth_check(c, m, in, out, str_make(realm, from.host.len), true, ub, sizeof(ub), &user))
+		return true;
+	if (!sd_uri_user_is(m->from.uri, user)) {
+		log_info(MOD, "%.*s from %.*s by %.*s refused: not their identity (call-id %.*s)",
+			 STR_FMT(m->method), STR_FMT(m->from.uri), STR_FMT(user), STR_FMT(m->call_id));
+		sd_respond(c, m, in, out, 403, "Not Your Identity", STR_NULL);
+		return true;
+	}
+	return false;
+}
+
 bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
 		    struct sd_out *out)
 {
@@ -306,6 +338,8 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 		sd_respond(c, m, in, out, 500, "No Transaction", STR_NULL);
 		return true;
 	}
+	if (caller_refused(c, m, in, out))
+		return true;
 	p = mem_zalloc(sizeof(*p) + m->len);
 	if (!p) {
 		sd_respond(c, m, in, out, 500, "Out of Memory", STR_NULL);

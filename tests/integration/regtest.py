@@ -164,10 +164,10 @@ def digest_response(alg, user, realm, password, method, uri, nonce, nc, cnonce, 
     return hx("%s:%s:%08x:%s:%s:%s" % (ha1, nonce, nc, cnonce, qop, ha2))
 
 
-def authorization(chal, user, password, uri, nc, alg=None, cnonce=None):
+def authorization(chal, user, password, uri, nc, alg=None, cnonce=None, method="REGISTER"):
     alg = alg or chal.get("algorithm", "MD5")
     cnonce = cnonce or "%012x" % random.getrandbits(48)
-    resp = digest_response(alg, user, chal["realm"], password, "REGISTER", uri, chal["nonce"], nc,
+    resp = digest_response(alg, user, chal["realm"], password, method, uri, chal["nonce"], nc,
                            cnonce)
     return ('Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", '
             'algorithm=%s, cnonce="%s", qop=auth, nc=%08x' % (

@@ -450,6 +450,71 @@ def test_stateless_busy(ssrv):
     uas.wait()
 
 
+AUTH_CONF = """[auth]
+methods = REGISTER, INVITE
+[location]
+backend = memory
+"""
+
+
+def invite_as(srv, sock, user, callee, cseq, branch, auth=None):
+    """An INVITE from user@example.com to callee@example.com; the final
+    response (provisionals skipped)."""
+    lport = sock.getsockname()[1]
+    msg = ("INVITE sip:%s@example.com SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=%s;rport\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:%s@example.com>;tag=t%d\r\n"
+           "To: <sip:%s@example.com>\r\nCall-ID: auth-%s-%d@test\r\nCSeq: %d INVITE\r\n"
+           "Contact: <sip:%s@127.0.0.1:%d>\r\n%sContent-Length: 0\r\n\r\n" % (
+               callee, lport, branch, user, lport, callee, user, lport, cseq, user, lport,
+               "Proxy-Authorization: %s\r\n" % auth if auth else "")).encode()
+    sock.sendto(msg, ("127.0.0.1", srv.port))
+    sock.settimeout(10)
+    while True:
+        data = sock.recv(65535)
+        code = st.parse_status(data)[0]
+        if code >= 200 and st.header(data, "CSeq")[0].startswith("%d " % cseq):
+            ack = ("ACK sip:%s@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=%s;rport\r\n"
+                   "Max-Forwards: 70\r\nFrom: <sip:%s@example.com>;tag=t%d\r\nTo: %s\r\n"
+                   "Call-ID: auth-%s-%d@test\r\nCSeq: %d ACK\r\nContent-Length: 0\r\n\r\n" % (
+                       callee, lport, branch, user, lport, st.header(data, "To", "t")[0], user,
+                       lport, cseq)).encode()
+            if code >= 300:
+                sock.sendto(ack, ("127.0.0.1", srv.port))
+            return code, data
+
+
+def test_caller_auth(asrv):
+    uas = Uas("pxy_uas_code.xml", code=486)
+    register_auth(asrv, "jack", "jpw", uas.contact("jack"))
+    with st.udp_socket() as s:
+        code, resp = invite_as(asrv, s, "kate", "jack", 1, "z9hG4bK-a1")
+        assert code == 407, "no credentials: %s" % code
+        chal = rt.challenges(resp, "Proxy-Authenticate")
+        assert chal and chal[0][1]["realm"] == "example.com", resp
+        md5 = [p for _, p in chal if p.get("algorithm") == "MD5"][0]
+        uri = "sip:jack@example.com"
+        bad = rt.authorization(md5, "kate", "wrong", uri, 1, method="INVITE")
+        code, _ = invite_as(asrv, s, "kate", "jack", 2, "z9hG4bK-a2", auth=bad)
+        assert code == 403, "wrong password: %s" % code
+        spoof = rt.authorization(md5, "kate", "kpw", uri, 2, method="INVITE")
+        code, _ = invite_as(asrv, s, "jack", "jack", 3, "z9hG4bK-a3", auth=spoof)
+        assert code == 403, "From jack, credentials of kate: %s" % code
+        good = rt.authorization(md5, "kate", "kpw", uri, 3, method="INVITE")
+        code, _ = invite_as(asrv, s, "kate", "jack", 4, "z9hG4bK-a4", auth=good)
+        assert code == 486, "authenticated call did not reach the callee: %s" % code
+    uas.wait()
+
+
+def register_auth(srv, user, password, contact):
+    ua = rt.UA(srv.port, user=user, password=password)
+    try:
+        resp = ua.register(contacts=[contact], expires=300)
+        assert rt.status(resp)[0] == 200, resp
+    finally:
+        ua.close()
+
+
 def main():
     args = st.setup()
     t = st.Runner()
@@ -478,6 +543,16 @@ def main():
         t.run("stateless: 486 and its ACK", test_stateless_busy, ssrv)
     finally:
         t.run("stateless proxy: SIGTERM -> exit 0", ssrv.stop)
+    tmp = tempfile.mkdtemp(prefix="siphond-pxauth-")
+    asrv = rt.RegSiphond(args.bin_dir, os.path.join(tmp, "data"), config=AUTH_CONF,
+                         users={"jack": "jpw", "kate": "kpw"})
+    try:
+        asrv.start()
+        t.run("caller authentication: 407, 403 wrong password or identity, then through",
+              test_caller_auth, asrv)
+    finally:
+        t.run("auth proxy: SIGTERM -> exit 0", asrv.stop)
+        shutil.rmtree(tmp, ignore_errors=True)
     rsrv = st.Siphond(args.bin_dir, config=REDIRECT_CONF)
     rsrv.start()
     try:
