@@ -223,7 +223,10 @@ static void handle_request(struct sd_core *c, const struct sip_msg *m, const str
 	}
 	if (m->method_id == SIP_METHOD_REGISTER && sd_reg_request(c, m, in, out))
 		return;
-	if (!sd_addressed_to_us(m, in)) {
+	/* a Route makes it a request to route, even one a strict router
+	 * addressed to our Record-Route URI (§16.4) */
+	if (!sd_addressed_to_us(m, in) ||
+	    (c->pcfg && c->pcfg->proxy && sip_msg_hdr(m, SIP_HDR_ROUTE))) {
 		/* a request this server would forward (§16) */
 		if (ack) {
 			sd_pxy_request(c, m, in, out); /* a 2xx's ACK goes on, statelessly */

@@ -308,6 +308,63 @@ def test_no_open_relay(srv):
         c.close()
 
 
+def raw_invite(srv, sock, ruri, route=None, mf=70, call_id=None, branch=None):
+    lport = sock.getsockname()[1]
+    msg = ("INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=%s;rport\r\n"
+           "Max-Forwards: %d\r\n%sFrom: <sip:caller@example.com>;tag=r1\r\n"
+           "To: <sip:callee@example.com>\r\nCall-ID: %s\r\nCSeq: 1 INVITE\r\n"
+           "Contact: <sip:caller@127.0.0.1:%d>\r\nContent-Length: 0\r\n\r\n" % (
+               ruri, lport, branch or "z9hG4bK-r%08x" % random.getrandbits(32), mf,
+               "Route: %s\r\n" % route if route else "", call_id or rt.new_call_id(),
+               lport)).encode()
+    sock.sendto(msg, ("127.0.0.1", srv.port))
+
+
+def final_of(sock, timeout=5):
+    sock.settimeout(timeout)
+    while True:
+        data = sock.recv(65535)
+        if st.parse_status(data)[0] and st.parse_status(data)[0] >= 200:
+            return st.parse_status(data)[0], data
+
+
+def test_loop_482(srv):
+    """The forwarded INVITE comes back to us with the Request-URI it had
+    (a downstream element routed it back): §16.3 item 4, 482."""
+    with st.udp_socket() as uas, st.udp_socket() as caller:
+        register(srv, "loopy", "<sip:loopy@127.0.0.1:%d>" % uas.getsockname()[1])
+        raw_invite(srv, caller, "sip:loopy@example.com")
+        uas.settimeout(5)
+        fwd = uas.recv(65535)
+        assert fwd.startswith(b"INVITE sip:loopy@127.0.0.1:"), fwd[:80]
+        # send it back, its Request-URI restored, from the UAS's socket
+        back = b"INVITE sip:loopy@example.com SIP/2.0\r\n" + fwd.split(b"\r\n", 1)[1]
+        uas.sendto(back, ("127.0.0.1", srv.port))
+        code, _ = final_of(uas)
+        assert code == 482, "a loop got %s" % code
+
+
+def test_max_forwards_483(srv):
+    with st.udp_socket() as caller:
+        register(srv, "mf", "<sip:mf@127.0.0.1:9>")
+        raw_invite(srv, caller, "sip:mf@example.com", mf=0)
+        code, _ = final_of(caller)
+        assert code == 483, "Max-Forwards 0: %s" % code
+
+
+def test_strict_router(srv):
+    """A strict router before us put our Record-Route URI in the
+    Request-URI and the real target in the last Route (§16.4)."""
+    with st.udp_socket() as uas, st.udp_socket() as caller:
+        target = "sip:strict@127.0.0.1:%d" % uas.getsockname()[1]
+        raw_invite(srv, caller, "sip:127.0.0.1:%d;lr" % srv.port, route="<%s>" % target)
+        uas.settimeout(5)
+        fwd = uas.recv(65535)
+        line = fwd.split(b"\r\n", 1)[0].decode()
+        assert line == "INVITE %s SIP/2.0" % target, line
+        assert not st.header(fwd, "Route"), "the used Route stayed: %s" % st.header(fwd, "Route")
+
+
 REDIRECT_CONF = """[domains]
 serve = example.com
 [auth]
@@ -533,6 +590,9 @@ def main():
         t.run("6xx stops the search", test_6xx_stops, srv)
         t.run("Timer C cancels a ringing branch", test_timer_c, srv)
         t.run("unknown user: 404", test_not_found, srv)
+        t.run("loop detected: 482", test_loop_482, srv)
+        t.run("Max-Forwards exhausted: 483", test_max_forwards_483, srv)
+        t.run("strict router upstream: Request-URI from the last Route", test_strict_router, srv)
         t.run("foreign domain: 403, no open relay", test_no_open_relay, srv)
     finally:
         t.run("SIGTERM -> exit 0, no sanitizer report", srv.stop)
