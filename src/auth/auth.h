@@ -51,7 +51,7 @@ struct auth_server_cfg {
 	uint32_t nonce_ttl;    /* seconds a nonce is fresh; 0: 300 */
 	uint64_t (*now)(void *arg); /* seconds; NULL: CLOCK_REALTIME */
 	void *now_arg;
-	size_t max_nonces;     /* nonce-count table size; 0: 4096 */
+	size_t max_nonces;     /* nonce-count table size; 0: 65536 */
 	/* Algorithms offered, in the order of the challenge lines (a client
 	 * takes the first it supports, RFC 8760 §2.4); credentials with any
 	 * other are refused. NULL: SHA-256 then MD5. */

@@ -44,8 +44,10 @@ int auth_nonce_make(struct auth_server *s, struct str realm, uint64_t now,
 		    char out[AUTH_NONCE_B64]);
 /* Check a nonce's MAC for realm. Returns 0 with *ts and the raw MAC (the
  * nonce's identity) set, or -EINVAL. */
+/* *ts: the second it was issued; *order: when, finer (second << 32 |
+ * sequence), so nonces of one second are ordered too. */
 int auth_nonce_check(const struct auth_server *s, struct str nonce, struct str realm,
-		     uint64_t *ts, uint8_t mac[AUTH_NONCE_MAC]);
+		     uint64_t *ts, uint64_t *order, uint8_t mac[AUTH_NONCE_MAC]);
 
 /* Bounded nonce-count table, striped locks. */
 int auth_nc_create(struct auth_nc_table **tp, size_t max);
@@ -55,10 +57,11 @@ enum auth_nc_verdict {
 	AUTH_NC_REPLAY,  /* nc <= highest seen */
 	AUTH_NC_STALE,   /* nonce may have been evicted: cannot tell, re-challenge */
 };
-/* Record nc for the nonce identified by mac, issued at ts, fresh until
- * expires; now drives eviction. */
+/* Record nc for the nonce identified by mac, of issue order order (later
+ * nonces have larger orders: auth_nonce_check's second << 32 | sequence),
+ * fresh until expires; now drives eviction. */
 enum auth_nc_verdict auth_nc_check(struct auth_nc_table *t, const uint8_t mac[AUTH_NONCE_MAC],
-				   uint64_t ts, uint64_t expires, uint32_t nc, uint64_t now);
+				   uint64_t order, uint64_t expires, uint32_t nc, uint64_t now);
 
 /* Append to out[*pos..cap), always leaving room for a NUL; -ENOSPC when
  * it does not fit. auth_put_quoted writes a quoted-string body, escaping

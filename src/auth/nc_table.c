@@ -2,9 +2,11 @@
  * highest nc accepted per nonce, in a bounded table split into stripes, each
  * with its own mutex and a small array scanned linearly. A full stripe first
  * drops expired nonces (those fail the expiry check anyway), then the oldest
- * live one; it then remembers the victim's issue time as a floor, and any
+ * live one; it then remembers the victim's issue order as a floor, and any
  * unknown nonce issued at or before the floor is refused as stale: the
- * client gets a fresh nonce instead of a replay slipping through. */
+ * client gets a fresh nonce instead of a replay slipping through. The order
+ * counts nonces, not seconds: at thousands of challenges a second, nonces
+ * issued in the victim's second but after it are still new. */
 #include "auth/auth_priv.h"
 #include "base/mem.h"
 
@@ -14,7 +16,7 @@
 
 struct nc_entry {
 	uint8_t mac[AUTH_NONCE_MAC];
-	uint64_t ts, expires;
+	uint64_t order, expires;
 	uint32_t nc;
 	bool used;
 };
@@ -87,7 +89,7 @@ static struct nc_stripe *stripe_of(struct auth_nc_table *t, const uint8_t *mac)
 	return &t->stripes[h % t->nstripes];
 }
 
-static enum auth_nc_verdict stripe_check(struct nc_stripe *st, const uint8_t *mac, uint64_t ts,
+static enum auth_nc_verdict stripe_check(struct nc_stripe *st, const uint8_t *mac, uint64_t order,
 					 uint64_t expires, uint32_t nc, uint64_t now)
 {
 	struct nc_entry *free_slot = NULL, *oldest = NULL;
@@ -106,22 +108,22 @@ static enum auth_nc_verdict stripe_check(struct nc_stripe *st, const uint8_t *ma
 		if (!e->used) {
 			if (!free_slot)
 				free_slot = e;
-		} else if (!oldest || e->ts < oldest->ts) {
+		} else if (!oldest || e->order < oldest->order) {
 			oldest = e;
 		}
 	}
-	if (st->has_floor && ts <= st->floor)
+	if (st->has_floor && order <= st->floor)
 		return AUTH_NC_STALE;
 	if (!free_slot) {
 		/* full of live nonces: forget the oldest, but never accept it again */
 		free_slot = oldest;
-		st->floor = oldest->ts;
+		st->floor = oldest->order;
 		st->has_floor = true;
-		if (ts <= st->floor)
+		if (order <= st->floor)
 			return AUTH_NC_STALE;
 	}
 	memcpy(free_slot->mac, mac, AUTH_NONCE_MAC);
-	free_slot->ts = ts;
+	free_slot->order = order;
 	free_slot->expires = expires;
 	free_slot->nc = nc;
 	free_slot->used = true;
@@ -129,13 +131,13 @@ static enum auth_nc_verdict stripe_check(struct nc_stripe *st, const uint8_t *ma
 }
 
 enum auth_nc_verdict auth_nc_check(struct auth_nc_table *t, const uint8_t mac[AUTH_NONCE_MAC],
-				   uint64_t ts, uint64_t expires, uint32_t nc, uint64_t now)
+				   uint64_t order, uint64_t expires, uint32_t nc, uint64_t now)
 {
 	struct nc_stripe *st = stripe_of(t, mac);
 	enum auth_nc_verdict v;
 
 	pthread_mutex_lock(&st->lock);
-	v = stripe_check(st, mac, ts, expires, nc, now);
+	v = stripe_check(st, mac, order, expires, nc, now);
 	pthread_mutex_unlock(&st->lock);
 	return v;
 }

@@ -118,7 +118,7 @@ int auth_nonce_make(struct auth_server *s, struct str realm, uint64_t now,
 }
 
 int auth_nonce_check(const struct auth_server *s, struct str nonce, struct str realm,
-		     uint64_t *ts, uint8_t mac[AUTH_NONCE_MAC])
+		     uint64_t *ts, uint64_t *order, uint8_t mac[AUTH_NONCE_MAC])
 {
 	uint8_t raw[AUTH_NONCE_RAW], want[AUTH_NONCE_MAC];
 
@@ -132,6 +132,10 @@ int auth_nonce_check(const struct auth_server *s, struct str nonce, struct str r
 	*ts = 0;
 	for (int i = 0; i < AUTH_NONCE_TS; i++)
 		*ts = *ts << 8 | raw[i];
+	/* issue order: the second, then the sequence within it */
+	*order = *ts << 32;
+	for (int i = 0; i < AUTH_NONCE_SEQ; i++)
+		*order |= (uint64_t)raw[AUTH_NONCE_TS + i] << (24 - 8 * i);
 	memcpy(mac, want, AUTH_NONCE_MAC);
 	return 0;
 }

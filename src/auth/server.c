@@ -8,7 +8,9 @@
 #include <time.h>
 
 #define DEFAULT_TTL 300
-#define DEFAULT_MAX_NONCES 4096
+/* live nonces tracked (about 40 bytes each): 65536 covers 200 challenges a
+ * second for the default 300 s lifetime before the oldest are evicted */
+#define DEFAULT_MAX_NONCES 65536
 
 int auth_server_create(struct auth_server **sp, const struct auth_server_cfg *cfg)
 {

@@ -65,7 +65,7 @@ int auth_verify(struct auth_server *s, const struct sip_auth *cred, struct str m
 	uint8_t mac[AUTH_NONCE_MAC];
 	struct str user, crealm, cnonce, duri;
 	size_t ha1_len = 0, dlen;
-	uint64_t ts, now;
+	uint64_t ts, order, now;
 	int rc, diff;
 
 	*res = (struct auth_result){ 0 };
@@ -101,7 +101,7 @@ int auth_verify(struct auth_server *s, const struct sip_auth *cred, struct str m
 		return verdict(res, AUTH_MALFORMED, "bad uri");
 	if (!uri_matches(duri, request_uri))
 		return verdict(res, AUTH_MALFORMED, "digest uri does not match Request-URI");
-	if (auth_nonce_check(s, cred->nonce, realm, &ts, mac) < 0)
+	if (auth_nonce_check(s, cred->nonce, realm, &ts, &order, mac) < 0)
 		return verdict(res, AUTH_BAD_NONCE, "nonce not issued by us");
 	if (unquote(ubuf, sizeof(ubuf), cred->username, &user) < 0)
 		return verdict(res, AUTH_MALFORMED, "bad username");
@@ -131,7 +131,7 @@ int auth_verify(struct auth_server *s, const struct sip_auth *cred, struct str m
 		rc = verdict(res, AUTH_STALE, "nonce expired");
 		goto out;
 	}
-	switch (auth_nc_check(s->nct, mac, ts, ts + s->ttl, res->nc, now)) {
+	switch (auth_nc_check(s->nct, mac, order, ts + s->ttl, res->nc, now)) {
 	case AUTH_NC_OK:
 		rc = AUTH_OK;
 		break;

@@ -35,7 +35,7 @@ static void test_nc_basic(void **state)
 	assert_int_equal(auth_nc_check(t, b, 11, 100, 1, 11), AUTH_NC_OK);
 	assert_int_equal(auth_nc_check(t, a, 10, 100, 4, 11), AUTH_NC_STALE);
 	assert_int_equal(auth_nc_check(t, b, 11, 100, 2, 11), AUTH_NC_OK);
-	/* a nonce issued in the same second as an evicted one is refused too */
+	/* a nonce issued no later than an evicted one is refused too */
 	mac_of(a, 3);
 	assert_int_equal(auth_nc_check(t, a, 11, 100, 1, 11), AUTH_NC_STALE);
 	/* expired entries are dropped first */

@@ -227,6 +227,34 @@ static void test_offered_algorithms(void **state)
 	assert_int_equal(auth_server_create(&s, &cfg), -EINVAL);
 }
 
+/* Thousands of challenges in one second with a small nonce-count table:
+ * a fresh nonce answered at once is never refused as stale (the eviction
+ * floor orders nonces, not seconds), and a replay of an evicted one still
+ * is not accepted. */
+static void test_burst_same_second(void **state)
+{
+	struct auth_server *s = server(0, 64);
+	struct auth_result res;
+	struct req r, first;
+	int st;
+
+	(void)state;
+	challenge(s, AUTH_ALG_MD5, first.chbuf, sizeof(first.chbuf), &first.ch);
+	answer(&first, &first.ch, "alice", "secret", 1);
+	assert_int_equal(verify(s, &first.cred, "sip:" REALM, &res), AUTH_OK);
+	for (int i = 0; i < 2000; i++) {
+		challenge(s, AUTH_ALG_MD5, r.chbuf, sizeof(r.chbuf), &r.ch);
+		answer(&r, &r.ch, "alice", "secret", 1);
+		assert_int_equal(verify(s, &r.cred, "sip:" REALM, &res), AUTH_OK);
+	}
+	/* the first nonce was evicted long ago: its nc cannot be checked, so
+	 * it is stale (a new challenge), never accepted */
+	answer(&first, &first.ch, "alice", "secret", 2);
+	st = verify(s, &first.cred, "sip:" REALM, &res);
+	assert_int_equal(st, AUTH_STALE);
+	auth_server_destroy(s);
+}
+
 static void test_wrong_password(void **state)
 {
 	struct auth_server *s = server(0, 0);
@@ -561,6 +589,7 @@ int main(void)
 		SIPHON_TEST(test_roundtrip_md5),
 		SIPHON_TEST(test_roundtrip_sha256),
 		SIPHON_TEST(test_offered_algorithms),
+		SIPHON_TEST(test_burst_same_second),
 		SIPHON_TEST(test_wrong_password),
 		SIPHON_TEST(test_bad_nonce),
 		SIPHON_TEST(test_stale),
