@@ -245,8 +245,11 @@ bool sd_pxy_stateless(struct sd_core *c, const struct sip_msg *m, const struct s
 			sd_respond(c, m, in, out, 400, "Bad Route", STR_NULL);
 		return true;
 	}
-	if (routed || ruri.s != m->ruri.s || sip_msg_hdr(m, SIP_HDR_ROUTE)) {
-		code = forward_stateless(c, m, hash, NULL);
+	if (!m->to.has_tag && routed) {
+		/* a preloaded route elsewhere would make us a relay */
+		code = 403;
+	} else if (m->to.has_tag && (routed || ruri.s != m->ruri.s || sip_msg_hdr(m, SIP_HDR_ROUTE))) {
+		code = forward_stateless(c, m, hash, NULL); /* along a dialog's route set */
 	} else if (sip_uri_parse(&u, ruri.s, ruri.len, NULL) == 0 && s &&
 		   (sd_regsvc_serves(s, u.host) || pxy_uri_is_self(c->self, &u))) {
 		p = mem_zalloc(sizeof(*p));
@@ -264,22 +267,25 @@ bool sd_pxy_stateless(struct sd_core *c, const struct sip_msg *m, const struct s
 		code = 403;
 	}
 	if (code && !ack)
-		sd_respond(c, m, in, out, code, code == 403 ? "Relaying Denied" : NULL, STR_NULL);
+		sd_respond(c, m, in, out, code,
+			   code == 403 ? (routed ? "Preloaded Route Denied" : "Relaying Denied") : NULL,
+			   STR_NULL);
 	return true;
 }
 
 /* Policy (RFC 3261 §22.3): a dialog-creating request that claims to be from
  * one of our users, of a method [auth] methods names, must prove it (407),
  * and the From user must be who authenticated (no spoofing our users).
- * Returns true when it answered. */
+ * Returns true when it answered; *authed says the caller proved who it is. */
 static bool caller_refused(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
-			   struct sd_out *out)
+			   struct sd_out *out, bool *authed)
 {
 	const struct sd_regsvc *s = c->regsvc;
 	char realm[256], ub[SUB_USER_MAX + 1];
 	struct sip_uri from;
 	struct str user;
 
+	*authed = false;
 	if (!s || !s->auth || !(s->auth_methods & (1ull << m->method_id)) || m->to.has_tag ||
 	    m->method_id == SIP_METHOD_CANCEL)
 		return false;
@@ -297,6 +303,7 @@ static bool caller_refused(struct sd_core *c, const struct sip_msg *m, const str
 		sd_respond(c, m, in, out, 403, "Not Your Identity", STR_NULL);
 		return true;
 	}
+	*authed = true;
 	return false;
 }
 
@@ -310,7 +317,7 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 	struct sip_uri u;
 	struct sd_pxy *p;
 	struct sd_stx *x;
-	bool routed;
+	bool routed, served, initial, along, authed;
 	int rc;
 
 	if (!c->pcfg)
@@ -338,8 +345,31 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 		sd_respond(c, m, in, out, 500, "No Transaction", STR_NULL);
 		return true;
 	}
-	if (caller_refused(c, m, in, out))
+	if (caller_refused(c, m, in, out, &authed))
 		return true;
+	/* §16.5: where does it go? */
+	served = sip_uri_parse(&u, ruri.s, ruri.len, NULL) == 0 &&
+		 (u.scheme == SIP_URI_SIP || u.scheme == SIP_URI_SIPS) && s &&
+		 (sd_regsvc_serves(s, u.host) || pxy_uri_is_self(c->self, &u));
+	initial = !m->to.has_tag;
+	/* along a route set: a dialog we are on (our Route removed, no To tag
+	 * needed for the strict router's case), or a route preloaded by an
+	 * authenticated user of ours; a new request whose only Route was ours
+	 * (an outbound proxy setting) is routed like any new request */
+	along = !initial ? (routed || ruri.s != m->ruri.s || sip_msg_hdr(m, SIP_HDR_ROUTE))
+			 : routed;
+	if (initial && routed && !authed) {
+		/* a preloaded route elsewhere would make us a relay */
+		sd_respond(c, m, in, out, 403, "Preloaded Route Denied", STR_NULL);
+		return true;
+	}
+	if (!c->pcfg->proxy && (along || !served))
+		return false; /* a redirect server routes nothing */
+	if (!along && !served && !authed) {
+		/* not ours, and no route says where: no open relay */
+		sd_respond(c, m, in, out, 403, "Relaying Denied", STR_NULL);
+		return true;
+	}
 	p = mem_zalloc(sizeof(*p) + m->len);
 	if (!p) {
 		sd_respond(c, m, in, out, 500, "Out of Memory", STR_NULL);
@@ -349,25 +379,19 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 	p->refs = 1;
 	p->held = true;
 	p->invite = m->method_id == SIP_METHOD_INVITE;
-	p->initial = !sip_msg_hdr(m, SIP_HDR_TO) || !m->to.has_tag;
+	p->initial = initial;
 	p->routed = routed;
 	p->in_proto = in->proto;
 	p->in_family = in->local.ss.ss_family;
 	memcpy(p->loop_hash, hash, sizeof(hash));
 	memcpy(p->req, m->buf, m->len);
 	p->req_len = m->len;
-	if (!c->pcfg->proxy && (routed || ruri.s != m->ruri.s || sip_msg_hdr(m, SIP_HDR_ROUTE))) {
-		mem_free(p);
-		return false; /* a redirect server routes nothing */
-	} else if (routed || ruri.s != m->ruri.s || sip_msg_hdr(m, SIP_HDR_ROUTE)) {
-		/* loose routing (§16.12), a strict router's request we fixed, or
-		 * a request along a route set we are on (our Route removed: a
-		 * dialog we Record-Routed): the Request-URI stays, the next hop
-		 * is what is left of the route, else the Request-URI */
+	if (along || !served) {
+		/* loose routing (§16.12), or an authenticated user's request to
+		 * another domain: the Request-URI stays, the next hop is what
+		 * is left of the route, else the Request-URI */
 		p->ntg = 1;
-	} else if (sip_uri_parse(&u, ruri.s, ruri.len, NULL) == 0 &&
-		   (u.scheme == SIP_URI_SIP || u.scheme == SIP_URI_SIPS) && s &&
-		   (sd_regsvc_serves(s, u.host) || pxy_uri_is_self(c->self, &u))) {
+	} else {
 		if (moved(c, m, in, out, &u) || !lookup_targets(c, m, in, out, &u, p)) {
 			mem_free(p);
 			return true;
@@ -378,14 +402,6 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 			mem_free(p);
 			return true;
 		}
-	} else if (!c->pcfg->proxy) {
-		mem_free(p);
-		return false;
-	} else {
-		/* not ours, and no route says where: no open relay */
-		mem_free(p);
-		sd_respond(c, m, in, out, 403, "Relaying Denied", STR_NULL);
-		return true;
 	}
 	/* the context lives with the server transaction */
 	x = tsx_user(c->cur_tsx);

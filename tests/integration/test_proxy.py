@@ -296,6 +296,37 @@ def test_not_found(srv):
         c.close()
 
 
+def test_outbound_proxy_route(srv):
+    """A phone with an outbound proxy sends a new INVITE with our own Route:
+    it is still looked up (§16.4 removes the Route, §16.5 the location)."""
+    with st.udp_socket() as uas, st.udp_socket() as caller:
+        register(srv, "obp", "<sip:obp@127.0.0.1:%d>" % uas.getsockname()[1])
+        raw_invite(srv, caller, "sip:obp@example.com", route="<sip:127.0.0.1:%d;lr>" % srv.port)
+        uas.settimeout(5)
+        fwd = uas.recv(65535)
+        assert fwd.startswith(b"INVITE sip:obp@127.0.0.1:%d" % uas.getsockname()[1]), fwd[:80]
+
+
+def test_no_relay_by_route(srv):
+    """Our own Route does not open the relay, and a route preloaded towards
+    someone else is refused for a new request from an unauthenticated caller."""
+    with st.udp_socket() as far, st.udp_socket() as caller:
+        fu = "sip:x@127.0.0.1:%d" % far.getsockname()[1]
+        raw_invite(srv, caller, fu, route="<sip:127.0.0.1:%d;lr>" % srv.port)
+        code, _ = final_of(caller)
+        assert code == 403, "foreign target behind our own Route: %s" % code
+        raw_invite(srv, caller, "sip:someone@example.com",
+                   route="<sip:127.0.0.1:%d;lr>" % far.getsockname()[1])
+        code, data = final_of(caller)
+        assert code == 403 and b"Preloaded" in data.split(b"\r\n")[0], data[:60]
+        far.settimeout(0.3)
+        try:
+            got = far.recv(65535)
+            raise AssertionError("relayed: %r" % got[:60])
+        except socket.timeout:
+            pass
+
+
 def test_no_open_relay(srv):
     c = Caller(srv, "someone")
     c.ruri = "sip:someone@192.0.2.77"
@@ -308,14 +339,16 @@ def test_no_open_relay(srv):
         c.close()
 
 
-def raw_invite(srv, sock, ruri, route=None, mf=70, call_id=None, branch=None):
+def raw_invite(srv, sock, ruri, route=None, mf=70, call_id=None, branch=None, to_tag=None,
+               method="INVITE", from_user="caller"):
     lport = sock.getsockname()[1]
-    msg = ("INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=%s;rport\r\n"
-           "Max-Forwards: %d\r\n%sFrom: <sip:caller@example.com>;tag=r1\r\n"
-           "To: <sip:callee@example.com>\r\nCall-ID: %s\r\nCSeq: 1 INVITE\r\n"
+    msg = ("%s %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=%s;rport\r\n"
+           "Max-Forwards: %d\r\n%sFrom: <sip:%s@example.com>;tag=r1\r\n"
+           "To: <sip:callee@example.com>%s\r\nCall-ID: %s\r\nCSeq: 1 %s\r\n"
            "Contact: <sip:caller@127.0.0.1:%d>\r\nContent-Length: 0\r\n\r\n" % (
-               ruri, lport, branch or "z9hG4bK-r%08x" % random.getrandbits(32), mf,
-               "Route: %s\r\n" % route if route else "", call_id or rt.new_call_id(),
+               method, ruri, lport, branch or "z9hG4bK-r%08x" % random.getrandbits(32), mf,
+               "Route: %s\r\n" % route if route else "", from_user,
+               ";tag=%s" % to_tag if to_tag else "", call_id or rt.new_call_id(), method,
                lport)).encode()
     sock.sendto(msg, ("127.0.0.1", srv.port))
 
@@ -354,10 +387,12 @@ def test_max_forwards_483(srv):
 
 def test_strict_router(srv):
     """A strict router before us put our Record-Route URI in the
-    Request-URI and the real target in the last Route (§16.4)."""
+    Request-URI and the real target in the last Route (§16.4), in a dialog
+    (a re-INVITE)."""
     with st.udp_socket() as uas, st.udp_socket() as caller:
         target = "sip:strict@127.0.0.1:%d" % uas.getsockname()[1]
-        raw_invite(srv, caller, "sip:127.0.0.1:%d;lr" % srv.port, route="<%s>" % target)
+        raw_invite(srv, caller, "sip:127.0.0.1:%d;lr" % srv.port, route="<%s>" % target,
+                   to_tag="d1")
         uas.settimeout(5)
         fwd = uas.recv(65535)
         line = fwd.split(b"\r\n", 1)[0].decode()
@@ -594,6 +629,9 @@ def main():
         t.run("Max-Forwards exhausted: 483", test_max_forwards_483, srv)
         t.run("strict router upstream: Request-URI from the last Route", test_strict_router, srv)
         t.run("foreign domain: 403, no open relay", test_no_open_relay, srv)
+        t.run("outbound proxy: our Route on a new INVITE, still looked up",
+              test_outbound_proxy_route, srv)
+        t.run("no relay through our own or a preloaded Route", test_no_relay_by_route, srv)
     finally:
         t.run("SIGTERM -> exit 0, no sanitizer report", srv.stop)
     ssrv = st.Siphond(args.bin_dir, config=STATELESS_CONF, extra=["--workers", "2"])
