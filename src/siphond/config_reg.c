@@ -6,6 +6,7 @@
 #include "base/mem.h"
 #include "location/loc.h"
 #include "msg/method.h"
+#include "msg/uri.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -52,6 +53,11 @@ void sd_config_clear_reg(struct sd_config *c)
 		mem_free(c->moved[i].to);
 	}
 	c->nmoved = 0;
+	for (unsigned i = 0; i < c->nroutes; i++) {
+		mem_free(c->routes[i].domain);
+		mem_free(c->routes[i].hop);
+	}
+	c->nroutes = 0;
 }
 
 /* Call fn on each trimmed, non-empty item of a comma list. */
@@ -405,9 +411,44 @@ static int set_redirect(struct sd_config *c, const char *key, const char *value,
 	return -EINVAL;
 }
 
+/* [routes] DOMAIN = SIP-URI of the next hop (an IP address for now). */
+static int add_route(struct sd_config *c, const char *domain, const char *value,
+		     const char **why)
+{
+	struct sip_uri u;
+	struct sd_route *r;
+
+	if (sip_uri_parse(&u, value, strlen(value), NULL) != 0 ||
+	    (u.scheme != SIP_URI_SIP && u.scheme != SIP_URI_SIPS) || u.user.len ||
+	    (u.host_type != SIP_HOST_IPV4 && u.host_type != SIP_HOST_IPV6)) {
+		*why = "expected the next hop as a SIP URI with an IP address, e.g. "
+		       "sip:192.0.2.10:5060;transport=tcp";
+		return -EINVAL;
+	}
+	if (c->nroutes == SD_ROUTES_MAX) {
+		*why = "too many routes (at most 256)";
+		return -EINVAL;
+	}
+	r = &c->routes[c->nroutes];
+	r->domain = mem_strndup(domain, strlen(domain));
+	r->hop = mem_strndup(value, strlen(value));
+	if (!r->domain || !r->hop) {
+		mem_free(r->domain);
+		mem_free(r->hop);
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	for (char *d = r->domain; *d; d++)
+		*d = (char)tolower((unsigned char)*d);
+	c->nroutes++;
+	return 0;
+}
+
 int sd_config_set_reg(struct sd_config *c, const char *section, const char *key,
 		      const char *value, const char **why)
 {
+	if (strcmp(section, "routes") == 0)
+		return add_route(c, key, value, why);
 	if (strcmp(section, "redirect") == 0)
 		return set_redirect(c, key, value, why);
 	if (strcmp(section, "proxy") == 0)

@@ -64,6 +64,13 @@ struct sd_moved {
 	char *to;            /* a SIP URI */
 };
 
+/* A static next hop ([routes]): requests for domain (or any, for
+ * "default") go to hop, a SIP URI, whoever sends them. */
+struct sd_route {
+	char *domain;        /* lower case; "default": every other domain */
+	char *hop;
+};
+
 /* [proxy] and [redirect] settings the cores read. */
 struct sd_pxy_cfg {
 	bool proxy;          /* forward requests for our users */
@@ -73,6 +80,8 @@ struct sd_pxy_cfg {
 	bool redirect;       /* answer 3xx with the bindings instead (§8.3, §21.3) */
 	const struct sd_moved *moved;
 	unsigned nmoved;
+	const struct sd_route *routes;
+	unsigned nroutes;
 };
 
 /* Handle a message handed over by another worker (it belongs to one of

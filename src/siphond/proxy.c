@@ -94,6 +94,22 @@ static bool lookup_targets(struct sd_core *c, const struct sip_msg *m, const str
 	return true;
 }
 
+/* [routes]: the static next hop for a domain, or the default one. */
+static const struct sd_route *route_for(const struct sd_core *c, struct str host)
+{
+	const struct sd_route *dflt = NULL;
+
+	for (unsigned i = 0; i < c->pcfg->nroutes; i++) {
+		const struct sd_route *r = &c->pcfg->routes[i];
+
+		if (str_caseeq(host, str_cstr(r->domain)))
+			return r;
+		if (strcmp(r->domain, "default") == 0)
+			dflt = r;
+	}
+	return dflt;
+}
+
 /* [redirect] moved: a user gone for good gets 301 (RFC 3261 §21.3.2). */
 static bool moved(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
 		  struct sd_out *out, const struct sip_uri *u)
@@ -166,7 +182,8 @@ static uint16_t forward_stateless(struct sd_core *c, const struct sip_msg *m,
 	    sip_fwd_dec_max_forwards(&e, mf) < 0)
 		return 500;
 	if (routed ? pxy_top_route(c->self, m, &hu) < 0
-		   : sip_uri_parse(&hu, ruri.s, ruri.len, NULL) != 0)
+	    : tg && tg->hop.len ? sip_uri_parse(&hu, tg->hop.s, tg->hop.len, NULL) != 0
+				: sip_uri_parse(&hu, ruri.s, ruri.len, NULL) != 0)
 		return 416;
 	if (pxy_hop_from_uri(&hu, &hop) < 0)
 		return 416;
@@ -264,7 +281,11 @@ bool sd_pxy_stateless(struct sd_core *c, const struct sip_msg *m, const struct s
 		mem_free(p->tbuf);
 		mem_free(p);
 	} else {
-		code = 403;
+		const struct sd_route *r = sip_uri_parse(&u, ruri.s, ruri.len, NULL) == 0
+						   ? route_for(c, u.host) : NULL;
+		struct pxy_target tg = { .hop = r ? str_cstr(r->hop) : STR_NULL };
+
+		code = r ? forward_stateless(c, m, hash, &tg) : 403;
 	}
 	if (code && !ack)
 		sd_respond(c, m, in, out, code,
@@ -317,7 +338,8 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 	struct sip_uri u;
 	struct sd_pxy *p;
 	struct sd_stx *x;
-	bool routed, served, initial, along, authed;
+	const struct sd_route *sroute;
+	bool routed, uri_ok, served, initial, along, authed;
 	int rc;
 
 	if (!c->pcfg)
@@ -348,9 +370,9 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 	if (caller_refused(c, m, in, out, &authed))
 		return true;
 	/* §16.5: where does it go? */
-	served = sip_uri_parse(&u, ruri.s, ruri.len, NULL) == 0 &&
-		 (u.scheme == SIP_URI_SIP || u.scheme == SIP_URI_SIPS) && s &&
-		 (sd_regsvc_serves(s, u.host) || pxy_uri_is_self(c->self, &u));
+	uri_ok = sip_uri_parse(&u, ruri.s, ruri.len, NULL) == 0 &&
+		 (u.scheme == SIP_URI_SIP || u.scheme == SIP_URI_SIPS);
+	served = uri_ok && s && (sd_regsvc_serves(s, u.host) || pxy_uri_is_self(c->self, &u));
 	initial = !m->to.has_tag;
 	/* along a route set: a dialog we are on (our Route removed, no To tag
 	 * needed for the strict router's case), or a route preloaded by an
@@ -365,7 +387,8 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 	}
 	if (!c->pcfg->proxy && (along || !served))
 		return false; /* a redirect server routes nothing */
-	if (!along && !served && !authed) {
+	sroute = !along && !served && uri_ok ? route_for(c, u.host) : NULL;
+	if (!along && !served && !sroute && !authed) {
 		/* not ours, and no route says where: no open relay */
 		sd_respond(c, m, in, out, 403, "Relaying Denied", STR_NULL);
 		return true;
@@ -387,10 +410,12 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 	memcpy(p->req, m->buf, m->len);
 	p->req_len = m->len;
 	if (along || !served) {
-		/* loose routing (§16.12), or an authenticated user's request to
-		 * another domain: the Request-URI stays, the next hop is what
-		 * is left of the route, else the Request-URI */
+		/* loose routing (§16.12), or a request to another domain along
+		 * a static route: the Request-URI stays, the next hop is what is
+		 * left of the route, else the [routes] hop */
 		p->ntg = 1;
+		if (sroute)
+			p->tg[0].hop = str_cstr(sroute->hop);
 	} else {
 		if (moved(c, m, in, out, &u) || !lookup_targets(c, m, in, out, &u, p)) {
 			mem_free(p);

@@ -124,6 +124,9 @@ static uint16_t forward(struct sd_pxy *p, unsigned k)
 	} else if (routed) {
 		if (pxy_top_route(c->self, m, &hu) < 0)
 			return 500;
+	} else if (tg->hop.len) {
+		if (sip_uri_parse(&hu, tg->hop.s, tg->hop.len, NULL))
+			return 500;
 	} else {
 		struct str u = tg->uri.len ? tg->uri : ruri;
 

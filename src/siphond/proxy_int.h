@@ -16,6 +16,7 @@ struct pxy_target {
 	struct str uri;      /* new Request-URI; empty: the one received (routed) */
 	struct str path;     /* route set from the registration (RFC 3327) */
 	struct str received; /* "udp:192.0.2.7:5060": where the contact registered from */
+	struct str hop;      /* a [routes] next hop (SIP URI): the destination */
 	uint16_t q;
 	time_t expires;
 	bool flow;           /* send to received, not to the contact (NAT, RFC 5626) */

@@ -490,6 +490,8 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 		s->pxy.redirect = cfg->redirect;
 		s->pxy.moved = cfg->moved;
 		s->pxy.nmoved = cfg->nmoved;
+		s->pxy.routes = cfg->routes;
+		s->pxy.nroutes = cfg->nroutes;
 		s->sh.pxy = &s->pxy;
 	}
 	s->sh.self = &s->self;

@@ -23,6 +23,7 @@
 #define SD_DOMAINS_MAX 256
 #define SD_LOC_DB_FILE "location.db"
 #define SD_MOVED_MAX 256
+#define SD_ROUTES_MAX 256
 
 /* [auth] register_user_match: who may change the bindings of an AoR. */
 enum sd_user_match {
@@ -98,6 +99,9 @@ struct sd_config {
 	bool redirect;
 	struct sd_moved moved[SD_MOVED_MAX];
 	unsigned nmoved;
+	/* [routes] */
+	struct sd_route routes[SD_ROUTES_MAX];
+	unsigned nroutes;
 };
 
 /* Settings of the [domains], [registrar], [location] and [auth] sections

@@ -400,6 +400,40 @@ def test_strict_router(srv):
         assert not st.header(fwd, "Route"), "the used Route stayed: %s" % st.header(fwd, "Route")
 
 
+def run_routes(t, bin_dir):
+    """[routes]: another domain's requests go to its static next hop, the
+    Request-URI unchanged; a domain without a route stays refused."""
+    with st.udp_socket() as far:
+        conf = CONF % 180 + "[routes]\nexample.net = sip:127.0.0.1:%d\n" % far.getsockname()[1]
+        srv = st.Siphond(bin_dir, config=conf)
+        srv.start()
+
+        def routed():
+            with st.udp_socket() as caller:
+                raw_invite(srv, caller, "sip:peer@example.net")
+                far.settimeout(5)
+                fwd = far.recv(65535)
+                assert fwd.startswith(b"INVITE sip:peer@example.net SIP/2.0"), fwd[:80]
+                # answer 486 through the proxy: its Via is on top
+                vias = st.header(fwd, "Via", "v")
+                resp = ("SIP/2.0 486 Busy Here\r\n%sFrom: %s\r\nTo: %s;tag=far\r\n"
+                        "Call-ID: %s\r\nCSeq: %s\r\nContent-Length: 0\r\n\r\n" % (
+                            "".join("Via: %s\r\n" % v for v in vias),
+                            st.header(fwd, "From", "f")[0], st.header(fwd, "To", "t")[0],
+                            st.header(fwd, "Call-ID", "i")[0], st.header(fwd, "CSeq")[0])).encode()
+                far.sendto(resp, ("127.0.0.1", srv.port))
+                code, _ = final_of(caller)
+                assert code == 486, "through the static route: %s" % code
+                raw_invite(srv, caller, "sip:peer@example.org")
+                code, _ = final_of(caller)
+                assert code == 403, "a domain without a route: %s" % code
+
+        try:
+            t.run("[routes]: static next hop for another domain", routed)
+        finally:
+            t.run("routes proxy: SIGTERM -> exit 0", srv.stop)
+
+
 REDIRECT_CONF = """[domains]
 serve = example.com
 [auth]
@@ -641,6 +675,7 @@ def main():
         t.run("stateless: 486 and its ACK", test_stateless_busy, ssrv)
     finally:
         t.run("stateless proxy: SIGTERM -> exit 0", ssrv.stop)
+    run_routes(t, args.bin_dir)
     tmp = tempfile.mkdtemp(prefix="siphond-pxauth-")
     asrv = rt.RegSiphond(args.bin_dir, os.path.join(tmp, "data"), config=AUTH_CONF,
                          users={"jack": "jpw", "kate": "kpw"})

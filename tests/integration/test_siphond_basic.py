@@ -378,6 +378,14 @@ def test_config_check(bin_dir):
         ("[auth]\nalgorithms = MD5, MD5\n", 2, [":2:", "algorithms"]),
         ("[auth]\nalgorithms = SHA-512\n", 2, [":2:", "algorithms"]),
         ("[auth]\nregister_user_match = maybe\n", 2, [":2:", "register_user_match"]),
+        # proxy, redirect, routes
+        ("[proxy]\nmode = stateless\nrecord_route = no\ntimer_c = 200\n[redirect]\nenabled = yes\n"
+         "moved = bob@example.com sip:bob@example.net\n[routes]\nexample.net = sip:192.0.2.1:5060\n"
+         "default = sip:[2001:db8::1]:5070;transport=tcp\n", 0, []),
+        ("[proxy]\nmode = fast\n", 2, [":2:", "mode"]),
+        ("[proxy]\ntimer_c = 0\n", 2, [":2:", "timer_c"]),
+        ("[redirect]\nmoved = bob sip:bob@example.net\n", 2, [":2:", "moved"]),
+        ("[routes]\nexample.net = sip:proxy.example.net\n", 2, [":2:", "example.net"]),
     ]
     paths = []
     try:
