@@ -46,6 +46,8 @@ void sd_config_clear_reg(struct sd_config *c)
 	mem_free(c->redis_prefix);
 	mem_free(c->redis_password);
 	mem_free(c->auth_secret_file);
+	mem_free(c->dns_servers);
+	c->dns_servers = NULL;
 	c->loc_database = c->redis_addr = c->redis_prefix = c->redis_password = NULL;
 	c->auth_secret_file = NULL;
 	for (unsigned i = 0; i < c->nmoved; i++) {
@@ -449,6 +451,12 @@ int sd_config_set_reg(struct sd_config *c, const char *section, const char *key,
 {
 	if (strcmp(section, "routes") == 0)
 		return add_route(c, key, value, why);
+	if (strcmp(section, "dns") == 0) {
+		if (strcmp(key, "servers") == 0)
+			return set_str(&c->dns_servers, value, why);
+		*why = "unknown key";
+		return -EINVAL;
+	}
 	if (strcmp(section, "redirect") == 0)
 		return set_redirect(c, key, value, why);
 	if (strcmp(section, "proxy") == 0)

@@ -82,6 +82,7 @@ struct sd_pxy_cfg {
 	unsigned nmoved;
 	const struct sd_route *routes;
 	unsigned nroutes;
+	const char *dns_servers;  /* [dns] servers; NULL: resolv.conf */
 };
 
 /* Handle a message handed over by another worker (it belongs to one of

@@ -58,6 +58,8 @@ struct sd_core {
 	struct sd_pxy *live_pxy;       /* every context of this core (shutdown) */
 	struct pxy_br *live_br;        /* sentinel of every live branch (shutdown) */
 	struct pxy_br *dead_br;        /* stands in for a branch that is gone */
+	struct dns_resolver *dns;      /* RFC 3263 for next hops that are names */
+	struct pxy_dnsq *dnsq;         /* sentinel of the resolutions in flight */
 	struct sip_msg *pmsg;          /* two scratch messages */
 	char *pbuf;                    /* SD_REPLY_MAX bytes: requests and responses we forward */
 	bool handed;                   /* the input was handed over by another worker */

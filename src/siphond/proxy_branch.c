@@ -2,6 +2,8 @@
  * on the owning worker, and what their responses mean to the context. */
 #include "siphond/proxy_int.h"
 
+#include "dns/dns.h"
+
 #include "base/log.h"
 #include "base/loop.h"
 #include "base/mem.h"
@@ -111,12 +113,15 @@ void sd_pxy_init(struct sd_core *c, const struct sd_core_cfg *cfg)
 	c->pmsg = mem_alloc(2 * sizeof(*c->pmsg));
 	c->pbuf = mem_alloc(SD_REPLY_MAX);
 	c->live_br = mem_zalloc(sizeof(*c->live_br));
+	c->dnsq = mem_zalloc(sizeof(*c->dnsq));
 	c->dead_br = mem_zalloc(sizeof(*c->dead_br));
-	if (!c->pmsg || !c->pbuf || !c->live_br || !c->dead_br) {
+	if (!c->pmsg || !c->pbuf || !c->live_br || !c->dead_br || !c->dnsq) {
 		mem_free(c->pmsg);
 		mem_free(c->pbuf);
 		mem_free(c->live_br);
 		mem_free(c->dead_br);
+		mem_free(c->dnsq);
+		c->dnsq = NULL;
 		c->pmsg = NULL;
 		c->pbuf = NULL;
 		c->live_br = c->dead_br = NULL;
@@ -124,6 +129,16 @@ void sd_pxy_init(struct sd_core *c, const struct sd_core_cfg *cfg)
 		return;
 	}
 	c->live_br->next = c->live_br->prev = c->live_br;
+	c->dnsq->next = c->dnsq->prev = c->dnsq;
+	{
+		struct dns_config dcfg = { .servers = cfg->pxy->dns_servers };
+
+		if (dns_resolver_create(&c->dns, c->loop, &dcfg) < 0) {
+			c->dns = NULL; /* next hops must then be addresses */
+			log_warn(MOD, "worker %u: no DNS resolver: next hops that are names fail",
+				 cfg->idx);
+		}
+	}
 	c->dead_br->final = true; /* stands in for a branch whose transaction ended */
 	c->pcfg = cfg->pxy;
 	c->self = cfg->self;
@@ -145,6 +160,7 @@ void sd_pxy_fini(struct sd_core *c)
 {
 	if (!c->pcfg)
 		return;
+	sd_pxy_dns_cancel_all(c);
 	/* every branch ends (its context sends what it has upstream) */
 	while (c->live_br->next != c->live_br) {
 		struct tsx *t = c->live_br->next->t;
@@ -170,6 +186,10 @@ void sd_pxy_fini(struct sd_core *c)
 	mem_free(c->pbuf);
 	mem_free(c->live_br);
 	mem_free(c->dead_br);
+	mem_free(c->dnsq);
+	dns_resolver_destroy(c->dns);
+	c->dns = NULL;
+	c->dnsq = NULL;
 	c->pmsg = NULL;
 	c->pbuf = NULL;
 	c->live_br = c->dead_br = NULL;

@@ -6,6 +6,7 @@
 #include "base/loop.h"
 #include "base/mem.h"
 #include "msg/build.h"
+#include "dns/dns.h"
 #include "tsx/cancel.h"
 
 #include <errno.h>
@@ -75,7 +76,87 @@ void sd_pxy_send_cancel(struct pxy_br *br)
 
 /* Build the request for target k (§16.6 steps 1-8) into c->pbuf and start
  * its client transaction. Returns 0, or a status for the branch (503). */
-static uint16_t forward(struct sd_pxy *p, unsigned k)
+static uint16_t forward(struct sd_pxy *p, unsigned k, const struct dns_target *res);
+
+static void dnsq_unlink(struct pxy_dnsq *d)
+{
+	d->prev->next = d->next;
+	d->next->prev = d->prev;
+}
+
+static void on_dns(int err, struct dns_targets *t, void *arg)
+{
+	struct pxy_dnsq *d = arg;
+	struct sd_pxy *p = d->p;
+	unsigned k = d->k;
+	uint16_t code = 503;
+
+	dnsq_unlink(d);
+	mem_free(d);
+	p->pending--;
+	if (!err && !p->final_sent && !p->cancelled)
+		code = forward(p, k, &t->t[0]); /* RFC 3263 §4.3: the first target */
+	else if (err)
+		log_info(MOD, "next hop of branch %u not resolved: %s", k, strerror(-err));
+	if (code && sd_pxy_better(code, p->best_code)) {
+		mem_free(p->best);
+		p->best = NULL;
+		p->best_code = code;
+	}
+	dns_targets_free(t);
+	sd_pxy_check_done(p);
+	sd_pxy_put(p);
+}
+
+void sd_pxy_dns_cancel_all(struct sd_core *c)
+{
+	while (c->dnsq && c->dnsq->next != c->dnsq) {
+		struct pxy_dnsq *d = c->dnsq->next;
+		struct sd_pxy *p = d->p;
+
+		dns_query_cancel(d->q);
+		dnsq_unlink(d);
+		mem_free(d);
+		p->pending--;
+		sd_pxy_put(p);
+	}
+}
+
+/* Resolve hop for target k; forward() goes on from on_dns(). Returns 0 or a
+ * status for the branch. */
+static uint16_t resolve(struct sd_pxy *p, unsigned k, const struct sip_uri *hop)
+{
+	struct sd_core *c = p->c;
+	struct pxy_dnsq *d;
+	int rc;
+
+	if (!c->dns) {
+		log_info(MOD, "next hop %.*s is a name and no resolver runs", STR_FMT(hop->host));
+		return 503;
+	}
+	d = mem_zalloc(sizeof(*d));
+	if (!d)
+		return 500;
+	d->p = p;
+	d->k = k;
+	d->next = c->dnsq;
+	d->prev = c->dnsq->prev;
+	c->dnsq->prev->next = d;
+	c->dnsq->prev = d;
+	p->pending++;
+	p->refs++;
+	rc = dns_resolve_uri(c->dns, hop, on_dns, d, &d->q);
+	if (rc < 0) {
+		dnsq_unlink(d);
+		mem_free(d);
+		p->pending--;
+		p->refs--;
+		return rc == -EPROTONOSUPPORT ? 416 : 503;
+	}
+	return 0;
+}
+
+static uint16_t forward(struct sd_pxy *p, unsigned k, const struct dns_target *res)
 {
 	struct sd_core *c = p->c;
 	const struct pxy_target *tg = &p->tg[k];
@@ -135,7 +216,11 @@ static uint16_t forward(struct sd_pxy *p, unsigned k)
 	}
 	if (pxy_hop_from_uri(&hu, &hop) < 0)
 		return 416;
-	if (!tg->path.len && tg->flow && sd_pxy_parse_received(tg->received, &proto, &dst) == 0) {
+	if (res) {
+		proto = res->proto; /* resolved (RFC 3263) */
+		dst = res->addr;
+	} else if (!tg->path.len && tg->flow &&
+		   sd_pxy_parse_received(tg->received, &proto, &dst) == 0) {
 		/* RFC 5626 §5.3 / RFC 3581: back where the contact registered from */
 	} else if (hop.numeric) {
 		proto = hop.proto_set ? hop.proto : TP_UDP;
@@ -143,9 +228,7 @@ static uint16_t forward(struct sd_pxy *p, unsigned k)
 					 hop.port ? hop.port : proto == TP_TLS ? 5061 : 5060) < 0)
 			return 503;
 	} else {
-		log_info(MOD, "next hop %.*s is a name: not resolved (numeric hops only)",
-			 STR_FMT(hop.uri.host));
-		return 503;
+		return resolve(p, k, &hu); /* RFC 3263: a name */
 	}
 	if (c->local_addr(c->send_ctx, proto, dst.ss.ss_family, &local) < 0) {
 		log_info(MOD, "no %s listener for %s", tp_proto_name(proto),
@@ -215,7 +298,7 @@ void sd_pxy_next_group(struct sd_pxy *p)
 
 	while (p->next_tg < p->ntg && !p->final_sent &&
 	       (p->next_tg == first || p->tg[p->next_tg].q == p->tg[first].q)) {
-		uint16_t code = forward(p, p->next_tg++);
+		uint16_t code = forward(p, p->next_tg++, NULL);
 
 		if (code && sd_pxy_better(code, p->best_code)) {
 			mem_free(p->best);

@@ -63,6 +63,14 @@ struct sd_pxy {
 	char req[];                 /* the request as received */
 };
 
+/* A branch whose next hop is a name, waiting for RFC 3263 resolution. */
+struct pxy_dnsq {
+	struct sd_pxy *p;
+	unsigned k;
+	struct dns_query *q;
+	struct pxy_dnsq *next, *prev; /* the core's queries (shutdown) */
+};
+
 static inline struct sip_msg *sd_pxy_scratch(struct sd_core *c, int i)
 {
 	return &c->pmsg[i];
@@ -92,6 +100,8 @@ void sd_pxy_cancel_all(struct sd_pxy *p);
 void sd_pxy_check_done(struct sd_pxy *p);
 
 /* proxy_fwd.c */
+/* Shutdown: drop every pending next-hop resolution. */
+void sd_pxy_dns_cancel_all(struct sd_core *c);
 /* "udp:192.0.2.7:5060" (a binding's received source) to a destination. */
 int sd_pxy_parse_received(struct str r, enum tp_proto *proto, struct tp_addr *dst);
 void sd_pxy_send_cancel(struct pxy_br *br);

@@ -492,6 +492,7 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 		s->pxy.nmoved = cfg->nmoved;
 		s->pxy.routes = cfg->routes;
 		s->pxy.nroutes = cfg->nroutes;
+		s->pxy.dns_servers = cfg->dns_servers;
 		s->sh.pxy = &s->pxy;
 	}
 	s->sh.self = &s->self;

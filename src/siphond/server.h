@@ -99,6 +99,8 @@ struct sd_config {
 	bool redirect;
 	struct sd_moved moved[SD_MOVED_MAX];
 	unsigned nmoved;
+	/* [dns] */
+	char *dns_servers;
 	/* [routes] */
 	struct sd_route routes[SD_ROUTES_MAX];
 	unsigned nroutes;

@@ -434,6 +434,33 @@ def run_routes(t, bin_dir):
             t.run("routes proxy: SIGTERM -> exit 0", srv.stop)
 
 
+def run_dns(t, bin_dir):
+    """A next hop that is a name is resolved (RFC 3263) by the worker's
+    resolver: a re-INVITE routed to <sip:far.siphon.test:PORT;lr>."""
+    from test_uac_dns import Dnsmasq
+
+    with st.udp_socket() as far, Dnsmasq(["--address=/far.siphon.test/127.0.0.1"]) as dns:
+        conf = CONF % 180 + "[dns]\nservers = %s\n" % dns.server()
+        srv = st.Siphond(bin_dir, config=conf)
+        srv.start()
+
+        def resolved():
+            with st.udp_socket() as caller:
+                raw_invite(srv, caller, "sip:peer@192.0.2.9", to_tag="d2",
+                           route="<sip:127.0.0.1:%d;lr>, <sip:far.siphon.test:%d;lr>" % (
+                               srv.port, far.getsockname()[1]))
+                far.settimeout(5)
+                fwd = far.recv(65535)
+                assert fwd.startswith(b"INVITE sip:peer@192.0.2.9 SIP/2.0"), fwd[:80]
+                routes = st.header(fwd, "Route")
+                assert routes == ["<sip:far.siphon.test:%d;lr>" % far.getsockname()[1]], routes
+
+        try:
+            t.run("next hop by name: resolved with RFC 3263", resolved)
+        finally:
+            t.run("dns proxy: SIGTERM -> exit 0", srv.stop)
+
+
 REDIRECT_CONF = """[domains]
 serve = example.com
 [auth]
@@ -676,6 +703,7 @@ def main():
     finally:
         t.run("stateless proxy: SIGTERM -> exit 0", ssrv.stop)
     run_routes(t, args.bin_dir)
+    run_dns(t, args.bin_dir)
     tmp = tempfile.mkdtemp(prefix="siphond-pxauth-")
     asrv = rt.RegSiphond(args.bin_dir, os.path.join(tmp, "data"), config=AUTH_CONF,
                          users={"jack": "jpw", "kate": "kpw"})
