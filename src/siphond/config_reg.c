@@ -348,6 +348,14 @@ static int set_proxy(struct sd_config *c, const char *key, const char *value, co
 		return set_bool(&c->pxy_enabled, value, why);
 	if (strcmp(key, "record_route") == 0)
 		return set_bool(&c->pxy_record_route, value, why);
+	if (strcmp(key, "rate_limit") == 0)
+		return config_parse_uint(value, 0, 1000000, &c->rate_limit) < 0
+			       ? (*why = "expected requests a second from 0 (off) to 1000000", -EINVAL)
+			       : 0;
+	if (strcmp(key, "rate_burst") == 0)
+		return config_parse_uint(value, 0, 1000000, &c->rate_burst) < 0
+			       ? (*why = "expected a number of requests from 0 to 1000000", -EINVAL)
+			       : 0;
 	if (strcmp(key, "mode") == 0) {
 		if (strcmp(value, "stateful") && strcmp(value, "stateless")) {
 			*why = "expected stateful or stateless";

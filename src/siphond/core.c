@@ -6,6 +6,8 @@
 #include "siphond/proxy.h"
 
 #include "base/log.h"
+#include "base/loop.h"
+#include "transport/ratelim.h"
 #include "base/mem.h"
 #include "msg/build.h"
 #include "msg/msg.h"
@@ -38,6 +40,8 @@ int sd_core_create(struct sd_core **out, const struct sd_core_cfg *cfg)
 		c->salt = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
 	sd_tsx_init(c, cfg);
 	sd_pxy_init(c, cfg);
+	if (cfg && c->loop)
+		c->ratelim = cfg->ratelim;
 	if (cfg) {
 		int err = sd_reg_init(c, cfg);
 
@@ -214,6 +218,22 @@ static void handle_request(struct sd_core *c, const struct sip_msg *m, const str
 				     : STR_LIT("Allow: OPTIONS, ACK, CANCEL\r\n");
 	char hdrs[256];
 
+	/* policy: a source sending more than its share a second is told to
+	 * come back later (RFC 3261 §21.5.4); a CANCEL may always stop a call */
+	if (c->ratelim && !ack && m->method_id != SIP_METHOD_CANCEL &&
+	    !tp_ratelim_allow(c->ratelim, &in->src, loop_now(c->loop))) {
+		char peer[80];
+
+		c->limited++;
+		if (loop_now(c->loop) - c->limited_logged_ms >= 1000) {
+			c->limited_logged_ms = loop_now(c->loop);
+			log_warn(MOD, "%.*s from %s over the rate limit: 503 (%llu refused so far)",
+				 STR_FMT(m->method), tp_addr_fmt(&in->src, peer, sizeof(peer)),
+				 (unsigned long long)c->limited);
+		}
+		sd_respond(c, m, in, out, 503, "Rate Limit Exceeded", STR_LIT("Retry-After: 1\r\n"));
+		return;
+	}
 	/* RFC 3261 §8.2.2.1 / §16.3 step 2 (RFC 4475 §3.3.2) */
 	if (m->ruri_scheme != SIP_URI_SIP && m->ruri_scheme != SIP_URI_SIPS &&
 	    m->ruri_scheme != SIP_URI_TEL) {

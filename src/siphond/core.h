@@ -18,6 +18,7 @@ struct loop;
 struct tsx_table;
 struct tsx_timers;
 struct sd_regsvc;
+struct tp_ratelim;
 struct sd_in;
 struct sd_out;
 struct sd_pxy_cfg;
@@ -43,6 +44,8 @@ struct sd_core_cfg {
 	const struct sd_regsvc *regsvc;
 	bool purge; /* this core runs the expired-binding purge (one per server) */
 
+	/* Per-source request rate limit, shared by the workers; NULL: none. */
+	struct tp_ratelim *ratelim;
 	/* The proxy (stateful mode only); NULL: requests for others get 501. */
 	const struct sd_pxy_cfg *pxy;
 	const struct pxy_self *self; /* who we are in URIs; filled before traffic */

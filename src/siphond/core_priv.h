@@ -44,6 +44,10 @@ struct sd_core {
 	struct loop_timer purge;  /* expired bindings (one worker runs it) */
 	bool purging;
 
+	struct tp_ratelim *ratelim;    /* per-source requests a second, or NULL */
+	uint64_t limited;              /* requests refused by it */
+	uint64_t limited_logged_ms;
+
 	/* proxy (proxy.c); pcfg NULL: none */
 	const struct sd_pxy_cfg *pcfg;
 	const struct pxy_self *self;

@@ -6,6 +6,7 @@
 #include "siphond/regsvc.h"
 #include "siphond/worker.h"
 #include "transport/egress.h"
+#include "transport/ratelim.h"
 #include "transport/tcp.h"
 #include "transport/tls.h"
 #include "transport/udp.h"
@@ -371,6 +372,7 @@ struct sd_server {
 	struct tp_tls_ctx *tls_cli; /* for TLS connections we open (not yet used) */
 	struct sd_regsvc *regsvc;   /* registrar, location, subscribers, digest */
 	struct sd_pxy_cfg pxy;
+	struct tp_ratelim *ratelim;
 	struct pxy_self self;       /* who we are in URIs: listen addresses, domains */
 	struct tp_addr self_addr[SD_LISTEN_MAX];
 	enum tp_proto self_proto[SD_LISTEN_MAX];
@@ -495,6 +497,12 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 		s->pxy.dns_servers = cfg->dns_servers;
 		s->sh.pxy = &s->pxy;
 	}
+	if (cfg->rate_limit) {
+		err = tp_ratelim_create(&s->ratelim, cfg->rate_limit, cfg->rate_burst, 0);
+		if (err < 0)
+			goto fail;
+		s->sh.ratelim = s->ratelim;
+	}
 	s->sh.self = &s->self;
 	s->sh.bound = s->bound;
 	s->sh.nbound = &s->nbound;
@@ -569,6 +577,7 @@ void sd_server_destroy(struct sd_server *s)
 	for (unsigned i = 0; i < s->nworkers; i++)
 		sd_worker_destroy(s->w[i]); /* joins, sends the answers still owed */
 	sd_regsvc_destroy(s->regsvc); /* no completion queue is left */
+	tp_ratelim_destroy(s->ratelim);
 	/* no thread uses the table any more */
 	if (s->tsx)
 		tsx_table_destroy(s->tsx);

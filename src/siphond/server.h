@@ -95,6 +95,8 @@ struct sd_config {
 	bool pxy_record_route;
 	bool pxy_stateless;           /* [proxy] mode = stateless */
 	unsigned pxy_timer_c;         /* seconds */
+	unsigned rate_limit;          /* requests a second per source IP; 0: off */
+	unsigned rate_burst;          /* 0: rate_limit */
 	/* [redirect] */
 	bool redirect;
 	struct sd_moved moved[SD_MOVED_MAX];

@@ -343,7 +343,7 @@ int sd_worker_create(struct sd_worker **out, const struct sd_shared *sh, unsigne
 				    .timers = sh->timers, .regsvc = sh->regsvc,
 				    .purge = idx == 0, .pxy = sh->pxy, .self = sh->self,
 				    .idx = idx, .local_addr = local_addr, .send_req = send_req,
-				    .handoff = handoff };
+				    .handoff = handoff, .ratelim = sh->ratelim };
 	struct tp_tcp_cfg tcfg = sh->tcp;
 	struct sd_worker *w;
 	int err;

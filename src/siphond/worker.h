@@ -31,6 +31,7 @@ struct sd_shared {
 	struct tp_tcp_cfg tcp; /* id_tag is set per worker; quota, srclim shared */
 	const struct sd_regsvc *regsvc; /* NULL: no registrar */
 	const struct sd_pxy_cfg *pxy;   /* NULL: no proxy */
+	struct tp_ratelim *ratelim;     /* NULL: no rate limit */
 	const struct pxy_self *self;    /* filled once every worker is bound */
 	const struct sd_listen *bound;  /* the server's listen addresses, real ports */
 	const unsigned *nbound;

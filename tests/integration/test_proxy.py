@@ -461,6 +461,38 @@ def run_dns(t, bin_dir):
             t.run("dns proxy: SIGTERM -> exit 0", srv.stop)
 
 
+def run_rate_limit(t, bin_dir):
+    """[proxy] rate_limit: a source over its share gets 503 with Retry-After,
+    another source is not affected."""
+    srv = st.Siphond(bin_dir, config=CONF % 180 + "rate_limit = 5\nrate_burst = 5\n",
+                     extra=["--workers", "2"])
+    srv.start()
+
+    def limited():
+        codes = []
+        with st.udp_socket() as s:
+            for _ in range(20):
+                resp = st.udp_exchange(st.options(srv.port, st.udp_source_port(s)), srv.port,
+                                       sock=s, timeout=2)
+                codes.append(st.parse_status(resp)[0])
+                if codes[-1] == 503:
+                    assert st.header(resp, "Retry-After") == ["1"], resp
+        assert codes.count(200) >= 5 and codes.count(503) >= 10, codes
+        assert codes[:5] == [200] * 5, codes
+        # a second source (another address) still gets through at once
+        with st.udp_socket(host="127.0.0.2") as s2:
+            resp = st.udp_exchange(st.options(srv.port, st.udp_source_port(s2), host="127.0.0.2",
+                                              ruri="sip:127.0.0.1:%d" % srv.port),
+                                   srv.port, sock=s2, timeout=2)
+            assert st.parse_status(resp)[0] == 200, resp[:60]
+        assert "over the rate limit" in srv.stderr_text()
+
+    try:
+        t.run("rate limit per source: 503 Retry-After", limited)
+    finally:
+        t.run("rate-limited proxy: SIGTERM -> exit 0", srv.stop)
+
+
 REDIRECT_CONF = """[domains]
 serve = example.com
 [auth]
@@ -703,6 +735,7 @@ def main():
     finally:
         t.run("stateless proxy: SIGTERM -> exit 0", ssrv.stop)
     run_routes(t, args.bin_dir)
+    run_rate_limit(t, args.bin_dir)
     run_dns(t, args.bin_dir)
     tmp = tempfile.mkdtemp(prefix="siphond-pxauth-")
     asrv = rt.RegSiphond(args.bin_dir, os.path.join(tmp, "data"), config=AUTH_CONF,
