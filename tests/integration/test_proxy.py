@@ -224,6 +224,43 @@ def test_cancel(srv):
     uas.wait()
 
 
+def test_cancel_race(srv):
+    """CANCEL right behind the INVITE, the callee answering 200 at once: the
+    CANCEL gets 200, the INVITE its 200 (§16.10: a 2xx is never held back),
+    and the call is then ACKed and hung up along the route set."""
+    uas = Uas("pxy_uas_fast.xml")
+    register(srv, "racer", uas.contact("racer"))
+    c = Caller(srv, "racer")
+    try:
+        c.invite()
+        c.cancel()
+        got = {}
+        end = time.monotonic() + 10
+        while len(got) < 2 and time.monotonic() < end:
+            code, m, data = c.recv(end - time.monotonic())
+            if code >= 200:
+                got[m] = (code, data)
+        assert got.get("CANCEL", (0,))[0] == 200, "CANCEL: %s" % got.get("CANCEL")
+        code, ok = got.get("INVITE", (0, b""))
+        assert code == 200, "INVITE: %s" % code
+        # ACK and BYE along the Record-Route set to the callee's Contact
+        to = st.header(ok, "To", "t")[0]
+        target = st.header(ok, "Contact", "m")[0].strip("<>").split(">")[0]
+        route = st.header(ok, "Record-Route")[0]
+        for method, cseq in (("ACK", 1), ("BYE", 2)):
+            br = "z9hG4bK-%s%08x" % (method, random.getrandbits(32))
+            c.send(("%s %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=%s;rport\r\n"
+                    "Route: %s\r\nMax-Forwards: 70\r\nFrom: <sip:caller@example.com>;tag=%s\r\n"
+                    "To: %s\r\nCall-ID: %s\r\nCSeq: %d %s\r\nContent-Length: 0\r\n\r\n" % (
+                        method, target, c.lport, br, route, c.tag, to, c.call_id, cseq,
+                        method)).encode())
+        code, _, _ = c.final("BYE")
+        assert code == 200, "BYE: %s" % code
+    finally:
+        c.close()
+    uas.wait()
+
+
 def test_fork_parallel(srv):
     answer = Uas("pxy_uas.xml")
     ring = Uas("pxy_uas_ring.xml")
@@ -713,6 +750,7 @@ def main():
         t.run("basic call, Record-Route honoured (SIPp both ends)", test_basic_call, srv)
         t.run("busy: 486 passed upstream, ACKed", test_busy, srv)
         t.run("CANCEL: 200, then 487", test_cancel, srv)
+        t.run("CANCEL racing a 200: both 200, the call goes on", test_cancel_race, srv)
         t.run("parallel forking: 200 wins, the other branch cancelled", test_fork_parallel, srv)
         t.run("sequential forking by q after a 503", test_fork_sequential, srv)
         t.run("6xx stops the search", test_6xx_stops, srv)
