@@ -171,6 +171,14 @@ void sd_pxy_fini(struct sd_core *c)
 		tsx_unlock(t);
 		tsx_unref(t);
 	}
+	{
+		unsigned open = 0;
+
+		for (struct sd_pxy *p = c->live_pxy; p; p = p->next)
+			open++;
+		if (open)
+			log_info(MOD, "worker %u: %u proxied requests still open at stop", c->idx, open);
+	}
 	while (c->live_pxy) {
 		struct sd_pxy *p = c->live_pxy;
 

@@ -183,7 +183,13 @@ static void send_best(struct sd_pxy *p)
 
 void sd_pxy_check_done(struct sd_pxy *p)
 {
-	if (p->final_sent || p->pending)
+	if (p->final_sent) {
+		/* a 2xx went up while other branches were pending: the context
+		 * is done once the last of them ended */
+		sd_pxy_maybe_release(p);
+		return;
+	}
+	if (p->pending)
 		return;
 	if (!p->cancelled && p->best_code < 600 && p->next_tg < p->ntg) {
 		sd_pxy_next_group(p); /* §16.6: sequential search, next q */

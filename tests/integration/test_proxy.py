@@ -530,6 +530,35 @@ def run_rate_limit(t, bin_dir):
         t.run("rate-limited proxy: SIGTERM -> exit 0", srv.stop)
 
 
+def run_no_leftovers(t, bin_dir):
+    """Forked calls whose losing branch ends after the 2xx (487 to our
+    CANCEL) leave no context behind once their transactions are over
+    (short timers: T1 = 50 ms, so 64*T1 = 3.2 s)."""
+    srv = st.Siphond(bin_dir, config=CONF % 180 + "[transactions]\nt1 = 50\n")
+    srv.start()
+
+    def calls():
+        for _ in range(3):
+            answer = Uas("pxy_uas.xml")
+            ring = Uas("pxy_uas_ring.xml")
+            register(srv, "lena", answer.contact("lena"))
+            register(srv, "lena", ring.contact("lena"))
+            sipp_uac(srv, "lena")
+            answer.wait()
+            ring.wait()
+            msg, _ = rt.register_msg(rt.new_call_id(), 1, user="lena", contacts=["*"], expires=0)
+            with st.udp_socket() as s:
+                st.udp_exchange(msg, srv.port, sock=s)
+        time.sleep(4)  # every transaction of those calls has ended
+
+    try:
+        t.run("forked calls leave nothing open", calls)
+    finally:
+        t.run("no proxied request open at stop", srv.stop)
+        t.check("stop log names no open request", "still open at stop" not in srv.stderr_text(),
+                srv.stderr_text()[-1500:])
+
+
 REDIRECT_CONF = """[domains]
 serve = example.com
 [auth]
@@ -773,6 +802,7 @@ def main():
     finally:
         t.run("stateless proxy: SIGTERM -> exit 0", ssrv.stop)
     run_routes(t, args.bin_dir)
+    run_no_leftovers(t, args.bin_dir)
     run_rate_limit(t, args.bin_dir)
     run_dns(t, args.bin_dir)
     tmp = tempfile.mkdtemp(prefix="siphond-pxauth-")
