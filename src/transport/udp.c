@@ -105,6 +105,19 @@ static void on_readable(int fd, unsigned events, void *arg)
 	}
 }
 
+/* A burst (a callee answering a batch of calls from one socket lands on
+ * one worker) must not overflow the kernel's default 208 KiB: ask for
+ * TP_UDP_RCVBUF, beyond net.core.rmem_max when we may (CAP_NET_ADMIN). */
+static void set_rcvbuf(int fd)
+{
+	int want = TP_UDP_RCVBUF, got = 0;
+	socklen_t len = sizeof(got);
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0 && got < want)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want));
+}
+
 int tp_udp_create(struct tp_udp **out, struct loop *l, const struct tp_addr *addr,
 		  tp_udp_recv_cb cb, void *arg)
 {
@@ -128,6 +141,7 @@ int tp_udp_create(struct tp_udp **out, struct loop *l, const struct tp_addr *add
 		goto fail_errno;
 	if (addr->ss.ss_family == AF_INET6)
 		setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	set_rcvbuf(u->fd);
 	if (bind(u->fd, (const struct sockaddr *)&addr->ss, addr->len) < 0)
 		goto fail_errno;
 	u->local.len = sizeof(u->local.ss);

@@ -12,6 +12,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Receive buffer asked for each UDP socket (the kernel doubles it for its
+ * bookkeeping and caps it at net.core.rmem_max unless we may force it). */
+#define TP_UDP_RCVBUF (4 * 1024 * 1024)
+
 struct tp_udp;
 
 /* One received datagram; buf is the listener's and valid during the call. */
