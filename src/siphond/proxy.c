@@ -66,16 +66,20 @@ static bool lookup_targets(struct sd_core *c, const struct sip_msg *m, const str
 	}
 	for (size_t i = 0; i < n; i++)
 		need += b[i].contact.len + b[i].path.len + b[i].received.len;
-	p->tbuf = mem_alloc(need + 1);
+	/* the targets, then their strings: one allocation sized to the lookup */
+	p->tbuf = mem_alloc(n * sizeof(*p->tg) + need + 1);
 	if (!p->tbuf) {
 		loc_release(b, n);
 		if (out)
 			sd_respond(c, m, in, out, 500, "Out of Memory", STR_NULL);
 		return false;
 	}
-	t = p->tbuf;
+	p->tg = (struct pxy_target *)(void *)p->tbuf;
+	t = p->tbuf + n * sizeof(*p->tg);
 	for (size_t i = 0; i < n; i++) {
 		struct pxy_target *tg = &p->tg[p->ntg++];
+
+		*tg = (struct pxy_target){ 0 };
 
 		memcpy(t, b[i].contact.s, b[i].contact.len);
 		tg->uri = str_make(t, b[i].contact.len);
@@ -275,6 +279,7 @@ bool sd_pxy_stateless(struct sd_core *c, const struct sip_msg *m, const struct s
 				sd_respond(c, m, in, out, 500, "Out of Memory", STR_NULL);
 			return true;
 		}
+		p->tg = &p->tg1;
 		/* an ACK or CANCEL for a 404/480 we gave: nothing to forward */
 		code = lookup_targets(c, m, in, ack ? NULL : out, &u, p)
 			       ? forward_stateless(c, m, hash, &p->tg[0]) : 0;
@@ -399,6 +404,7 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 		return true;
 	}
 	p->c = c;
+	p->tg = &p->tg1;
 	p->refs = 1;
 	p->held = true;
 	p->invite = m->method_id == SIP_METHOD_INVITE;

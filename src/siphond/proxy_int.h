@@ -47,7 +47,8 @@ struct sd_pxy {
 	char loop_hash[PXY_LOOP_HASH_LEN];
 	enum tp_proto in_proto;
 	int in_family;
-	struct pxy_target tg[REG_MAX_CONTACTS];
+	struct pxy_target *tg;      /* &tg1, or the start of tbuf (several bindings) */
+	struct pxy_target tg1;
 	unsigned ntg, next_tg;
 	struct pxy_br *br[PXY_BRANCHES_MAX];
 	unsigned nbr, pending;
@@ -58,7 +59,7 @@ struct sd_pxy {
 	size_t auth_len;
 	struct loop_timer timer_c;
 	bool timer_c_on;
-	char *tbuf;                 /* target strings */
+	char *tbuf;                 /* the targets of a lookup and their strings */
 	size_t req_len;
 	char req[];                 /* the request as received */
 };
