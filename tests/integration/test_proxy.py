@@ -551,7 +551,24 @@ def run_no_leftovers(t, bin_dir):
                 st.udp_exchange(msg, srv.port, sock=s)
         time.sleep(4)  # every transaction of those calls has ended
 
+    def after_408():
+        """Sequential forking (§16.6): the q=1.0 contact never answers, its
+        branch ends with a 408 (Timer B, 64*T1 = 3.2 s here), then the q=0.5
+        contact is tried and answers."""
+        with st.udp_socket() as silent:
+            second = Uas("pxy_uas.xml")
+            register(srv, "mia", "<sip:mia@127.0.0.1:%d>" % silent.getsockname()[1], q="1.0")
+            register(srv, "mia", second.contact("mia"), q="0.5")
+            t0 = time.monotonic()
+            sipp_uac(srv, "mia")
+            took = time.monotonic() - t0
+            second.wait()
+            assert took >= 3.0, "the second contact was tried after %.1f s, before Timer B" % took
+            silent.settimeout(0.1)
+            assert silent.recv(65535).startswith(b"INVITE sip:mia@"), "the first was not tried"
+
     try:
+        t.run("sequential forking by q after a 408 (Timer B)", after_408)
         t.run("forked calls leave nothing open", calls)
     finally:
         t.run("no proxied request open at stop", srv.stop)
