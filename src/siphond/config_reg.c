@@ -173,64 +173,25 @@ static int add_alg(void *arg, const char *item, size_t n, const char **why)
 	return 0;
 }
 
-static int set_str(char **dst, const char *value, const char **why)
-{
-	char *s;
-
-	if (!*value) {
-		*why = "empty value";
-		return -EINVAL;
-	}
-	s = mem_strndup(value, strlen(value));
-	if (!s) {
-		*why = "out of memory";
-		return -ENOMEM;
-	}
-	mem_free(*dst);
-	*dst = s;
-	return 0;
-}
-
-static int set_u32(uint32_t *dst, const char *value, unsigned min, unsigned max, const char *msg,
-		   const char **why)
-{
-	unsigned v;
-
-	if (config_parse_uint(value, min, max, &v) < 0) {
-		*why = msg;
-		return -EINVAL;
-	}
-	*dst = v;
-	return 0;
-}
-
 static int set_registrar(struct sd_config *c, const char *key, const char *value,
 			 const char **why)
 {
-	if (strcmp(key, "enabled") == 0) {
-		int b;
-
-		if (config_parse_bool(value, &b) < 0) {
-			*why = "expected yes or no";
-			return -EINVAL;
-		}
-		c->reg_enabled = b;
-		return 0;
-	}
+	if (strcmp(key, "enabled") == 0)
+		return sd_cfg_bool(&c->reg_enabled, value, why);
 	if (strcmp(key, "min_expires") == 0)
-		return set_u32(&c->reg.min_expires, value, 1, 86400,
+		return sd_cfg_u32(&c->reg.min_expires, value, 1, 86400,
 			       "expected seconds from 1 to 86400", why);
 	if (strcmp(key, "max_expires") == 0)
-		return set_u32(&c->reg.max_expires, value, 1, 31536000,
+		return sd_cfg_u32(&c->reg.max_expires, value, 1, 31536000,
 			       "expected seconds from 1 to 31536000", why);
 	if (strcmp(key, "default_expires") == 0)
-		return set_u32(&c->reg.default_expires, value, 1, 31536000,
+		return sd_cfg_u32(&c->reg.default_expires, value, 1, 31536000,
 			       "expected seconds from 1 to 31536000", why);
 	if (strcmp(key, "max_contacts") == 0)
-		return set_u32(&c->reg.max_contacts, value, 1, REG_MAX_CONTACTS,
+		return sd_cfg_u32(&c->reg.max_contacts, value, 1, REG_MAX_CONTACTS,
 			       "expected a number from 1 to 64", why);
 	if (strcmp(key, "expires_jitter") == 0)
-		return set_u32(&c->reg.jitter_percent, value, 0, 50,
+		return sd_cfg_u32(&c->reg.jitter_percent, value, 0, 50,
 			       "expected a percentage from 0 to 50", why);
 	if (strcmp(key, "on_too_many") == 0) {
 		if (strcmp(value, "reject") == 0)
@@ -272,17 +233,16 @@ static int set_location(struct sd_config *c, const char *key, const char *value,
 		return 0;
 	}
 	if (strcmp(key, "database") == 0)
-		return set_str(&c->loc_database, value, why);
+		return sd_cfg_str(&c->loc_database, value, why);
 	if (strcmp(key, "redis") == 0)
-		return set_str(&c->redis_addr, value, why);
+		return sd_cfg_str(&c->redis_addr, value, why);
 	if (strcmp(key, "redis_prefix") == 0)
-		return set_str(&c->redis_prefix, value, why);
+		return sd_cfg_str(&c->redis_prefix, value, why);
 	if (strcmp(key, "redis_password") == 0)
-		return set_str(&c->redis_password, value, why);
+		return sd_cfg_str(&c->redis_password, value, why);
 	if (strcmp(key, "purge_interval") == 0)
-		return config_parse_uint(value, 1, 3600, &c->loc_purge_interval) < 0
-			       ? (*why = "expected seconds from 1 to 3600", -EINVAL)
-			       : 0;
+		return sd_cfg_uint(&c->loc_purge_interval, value, 1, 3600,
+				   "expected seconds from 1 to 3600", why);
 	*why = "unknown key";
 	return -EINVAL;
 }
@@ -298,9 +258,8 @@ static int set_auth(struct sd_config *c, const char *key, const char *value, con
 		return rc;
 	}
 	if (strcmp(key, "nonce_ttl") == 0)
-		return config_parse_uint(value, 5, 86400, &c->nonce_ttl) < 0
-			       ? (*why = "expected seconds from 5 to 86400", -EINVAL)
-			       : 0;
+		return sd_cfg_uint(&c->nonce_ttl, value, 5, 86400,
+				   "expected seconds from 5 to 86400", why);
 	if (strcmp(key, "algorithms") == 0) {
 		unsigned saved = c->auth_nalgs;
 		int rc;
@@ -312,7 +271,7 @@ static int set_auth(struct sd_config *c, const char *key, const char *value, con
 		return rc;
 	}
 	if (strcmp(key, "secret_file") == 0)
-		return set_str(&c->auth_secret_file, value, why);
+		return sd_cfg_str(&c->auth_secret_file, value, why);
 	if (strcmp(key, "register_user_match") == 0) {
 		if (strcmp(value, "both") == 0)
 			c->user_match = SD_MATCH_BOTH;
@@ -330,32 +289,18 @@ static int set_auth(struct sd_config *c, const char *key, const char *value, con
 	return -EINVAL;
 }
 
-static int set_bool(bool *dst, const char *value, const char **why)
-{
-	int b;
-
-	if (config_parse_bool(value, &b) < 0) {
-		*why = "expected yes or no";
-		return -EINVAL;
-	}
-	*dst = b;
-	return 0;
-}
-
 static int set_proxy(struct sd_config *c, const char *key, const char *value, const char **why)
 {
 	if (strcmp(key, "enabled") == 0)
-		return set_bool(&c->pxy_enabled, value, why);
+		return sd_cfg_bool(&c->pxy_enabled, value, why);
 	if (strcmp(key, "record_route") == 0)
-		return set_bool(&c->pxy_record_route, value, why);
+		return sd_cfg_bool(&c->pxy_record_route, value, why);
 	if (strcmp(key, "rate_limit") == 0)
-		return config_parse_uint(value, 0, 1000000, &c->rate_limit) < 0
-			       ? (*why = "expected requests a second from 0 (off) to 1000000", -EINVAL)
-			       : 0;
+		return sd_cfg_uint(&c->rate_limit, value, 0, 1000000,
+				   "expected requests a second from 0 (off) to 1000000", why);
 	if (strcmp(key, "rate_burst") == 0)
-		return config_parse_uint(value, 0, 1000000, &c->rate_burst) < 0
-			       ? (*why = "expected a number of requests from 0 to 1000000", -EINVAL)
-			       : 0;
+		return sd_cfg_uint(&c->rate_burst, value, 0, 1000000,
+				   "expected a number of requests from 0 to 1000000", why);
 	if (strcmp(key, "mode") == 0) {
 		if (strcmp(value, "stateful") && strcmp(value, "stateless")) {
 			*why = "expected stateful or stateless";
@@ -365,9 +310,8 @@ static int set_proxy(struct sd_config *c, const char *key, const char *value, co
 		return 0;
 	}
 	if (strcmp(key, "timer_c") == 0)
-		return config_parse_uint(value, 1, 86400, &c->pxy_timer_c) < 0
-			       ? (*why = "expected seconds from 1 to 86400", -EINVAL)
-			       : 0;
+		return sd_cfg_uint(&c->pxy_timer_c, value, 1, 86400,
+				   "expected seconds from 1 to 86400", why);
 	*why = "unknown key";
 	return -EINVAL;
 }
@@ -414,7 +358,7 @@ static int set_redirect(struct sd_config *c, const char *key, const char *value,
 			const char **why)
 {
 	if (strcmp(key, "enabled") == 0)
-		return set_bool(&c->redirect, value, why);
+		return sd_cfg_bool(&c->redirect, value, why);
 	if (strcmp(key, "moved") == 0)
 		return add_moved(c, value, why);
 	*why = "unknown key";
@@ -461,7 +405,7 @@ int sd_config_set_reg(struct sd_config *c, const char *section, const char *key,
 		return add_route(c, key, value, why);
 	if (strcmp(section, "dns") == 0) {
 		if (strcmp(key, "servers") == 0)
-			return set_str(&c->dns_servers, value, why);
+			return sd_cfg_str(&c->dns_servers, value, why);
 		*why = "unknown key";
 		return -EINVAL;
 	}

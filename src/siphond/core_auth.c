@@ -56,6 +56,15 @@ static void challenge(struct sd_core *c, const struct sip_msg *m, const struct s
 	sd_respond(c, m, in, out, proxy ? 407 : 401, NULL, str_make(hdrs, (size_t)n));
 }
 
+int sd_realm_of(struct str host, char *out, size_t cap)
+{
+	if (host.len >= cap)
+		return -ENOSPC;
+	for (size_t i = 0; i < host.len; i++)
+		out[i] = (char)(host.s[i] >= 'A' && host.s[i] <= 'Z' ? host.s[i] + 32 : host.s[i]);
+	return (int)host.len;
+}
+
 bool sd_uri_user_is(struct str uri, struct str user)
 {
 	char ub[SUB_USER_MAX + 1];

@@ -95,6 +95,9 @@ bool sd_host_is_us(struct str host, const struct sd_in *in);
 bool sd_auth_check(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
 		   struct sd_out *out, struct str realm, bool proxy, char *ub, size_t cap,
 		   struct str *user);
+/* The realm of a domain: host in lower case into out (the subscriber
+ * store keys users by it). Returns its length or -ENOSPC. */
+int sd_realm_of(struct str host, char *out, size_t cap);
 /* Is the user part of uri, escapes decoded (§19.1.4), exactly user? */
 bool sd_uri_user_is(struct str uri, struct str user);
 

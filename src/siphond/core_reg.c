@@ -190,11 +190,6 @@ static bool authenticate(struct sd_core *c, const struct sip_msg *m, const struc
 	return false;
 }
 
-static const char *proto_lc(enum tp_proto p)
-{
-	return p == TP_UDP ? "udp" : p == TP_TCP ? "tcp" : "tls";
-}
-
 bool sd_reg_request(struct sd_core *c, const struct sip_msg *m, const struct sd_in *in,
 		    struct sd_out *out)
 {
@@ -238,14 +233,11 @@ bool sd_reg_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 		sd_respond(c, m, in, out, 404, "Address-of-Record Not in This Domain", STR_NULL);
 		return true;
 	}
-	if (to.host.len >= sizeof(realm)) {
+	/* the realm is the AoR's domain, lower case (as siphonctl stores it) */
+	if (sd_realm_of(to.host, realm, sizeof(realm)) < 0) {
 		sd_respond(c, m, in, out, 400, "Bad To: Host Too Long", STR_NULL);
 		return true;
 	}
-	/* the realm is the AoR's domain, lower case (as siphonctl stores it) */
-	for (size_t i = 0; i < to.host.len; i++)
-		realm[i] = (char)(to.host.s[i] >= 'A' && to.host.s[i] <= 'Z' ? to.host.s[i] + 32
-									 : to.host.s[i]);
 	if (authenticate(c, m, in, out, str_make(realm, to.host.len)))
 		return true;
 
@@ -259,7 +251,7 @@ bool sd_reg_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 				.proto = in->proto, .src = in->src, .local = in->local,
 				.conn_id = in->conn_id, .len = m->len };
 	memcpy(p->buf, m->buf, m->len);
-	snprintf(recv, sizeof(recv), "%s:%s", proto_lc(in->proto),
+	snprintf(recv, sizeof(recv), "%s:%s", tp_proto_lc(in->proto),
 		 tp_addr_fmt(&in->src, ab, sizeof(ab)));
 	src.received = str_cstr(recv);
 	reg_handle(c->reg, m, &src, time(NULL), on_reg_done, p);

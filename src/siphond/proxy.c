@@ -316,11 +316,8 @@ static bool caller_refused(struct sd_core *c, const struct sip_msg *m, const str
 	    m->method_id == SIP_METHOD_CANCEL)
 		return false;
 	if (sip_uri_parse(&from, m->from.uri.s, m->from.uri.len, NULL) != 0 ||
-	    !sd_regsvc_serves(s, from.host) || from.host.len >= sizeof(realm))
+	    !sd_regsvc_serves(s, from.host) || sd_realm_of(from.host, realm, sizeof(realm)) < 0)
 		return false; /* not one of ours: the callee's domain decides */
-	for (size_t i = 0; i < from.host.len; i++)
-		realm[i] = (char)(from.host.s[i] >= 'A' && from.host.s[i] <= 'Z' ? from.host.s[i] + 32
-										 : from.host.s[i]);
 	if (sd_auth_check(c, m, in, out, str_make(realm, from.host.len), true, ub, sizeof(ub), &user))
 		return true;
 	if (!sd_uri_user_is(m->from.uri, user)) {

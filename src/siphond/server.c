@@ -55,11 +55,6 @@ unsigned sd_workers_default(void)
 	return n > SD_WORKERS_MAX ? SD_WORKERS_MAX : (unsigned)n;
 }
 
-static const char *proto_lc(enum tp_proto p)
-{
-	return p == TP_UDP ? "udp" : p == TP_TCP ? "tcp" : "tls";
-}
-
 int sd_config_add_listen(struct sd_config *c, const char *list, const char **why)
 {
 	const char *p = list;
@@ -171,7 +166,7 @@ int sd_egress_create(const struct sd_config *c, struct tp_egress **out)
 	return 0;
 }
 
-static int set_str(char **dst, const char *value, const char **why)
+int sd_cfg_str(char **dst, const char *value, const char **why)
 {
 	char *s;
 
@@ -189,7 +184,7 @@ static int set_str(char **dst, const char *value, const char **why)
 	return 0;
 }
 
-static int set_uint(unsigned *dst, const char *value, unsigned min, unsigned max,
+int sd_cfg_uint(unsigned *dst, const char *value, unsigned min, unsigned max,
 		    const char *msg, const char **why)
 {
 	if (config_parse_uint(value, min, max, dst) < 0) {
@@ -199,15 +194,27 @@ static int set_uint(unsigned *dst, const char *value, unsigned min, unsigned max
 	return 0;
 }
 
-static int set_u32(uint32_t *dst, const char *value, unsigned min, unsigned max, const char *msg,
+int sd_cfg_u32(uint32_t *dst, const char *value, unsigned min, unsigned max, const char *msg,
 		   const char **why)
 {
 	unsigned v;
-	int rc = set_uint(&v, value, min, max, msg, why);
+	int rc = sd_cfg_uint(&v, value, min, max, msg, why);
 
 	if (rc == 0)
 		*dst = v;
 	return rc;
+}
+
+int sd_cfg_bool(bool *dst, const char *value, const char **why)
+{
+	int b;
+
+	if (config_parse_bool(value, &b) < 0) {
+		*why = "expected yes or no";
+		return -EINVAL;
+	}
+	*dst = b;
+	return 0;
 }
 
 int sd_config_set(struct sd_config *c, const char *section, const char *key, const char *value,
@@ -217,46 +224,38 @@ int sd_config_set(struct sd_config *c, const char *section, const char *key, con
 		if (strcmp(key, "listen") == 0)
 			return sd_config_add_listen(c, value, why);
 		if (strcmp(key, "data_dir") == 0)
-			return set_str(&c->data_dir, value, why);
+			return sd_cfg_str(&c->data_dir, value, why);
 		if (strcmp(key, "server_name") == 0)
-			return set_str(&c->server_name, value, why);
+			return sd_cfg_str(&c->server_name, value, why);
 		if (strcmp(key, "workers") == 0)
-			return set_uint(&c->workers, value, 1, SD_WORKERS_MAX,
+			return sd_cfg_uint(&c->workers, value, 1, SD_WORKERS_MAX,
 					"expected a number of workers from 1 to 64", why);
 		if (strcmp(key, "tcp_max_connections") == 0)
-			return set_uint(&c->tcp_max_conns, value, 1, 1000000,
+			return sd_cfg_uint(&c->tcp_max_conns, value, 1, 1000000,
 					"expected a number from 1 to 1000000", why);
 		if (strcmp(key, "tcp_max_per_source") == 0)
-			return set_uint(&c->tcp_max_per_source, value, 0, 1000000,
+			return sd_cfg_uint(&c->tcp_max_per_source, value, 0, 1000000,
 					"expected a number from 0 (no cap) to 1000000", why);
 		if (strcmp(key, "tcp_idle_timeout") == 0)
-			return set_uint(&c->tcp_idle_timeout, value, 1, 86400,
+			return sd_cfg_uint(&c->tcp_idle_timeout, value, 1, 86400,
 					"expected seconds from 1 to 86400", why);
 		if (strcmp(key, "tcp_partial_timeout") == 0)
-			return set_uint(&c->tcp_partial_timeout, value, 1, 3600,
+			return sd_cfg_uint(&c->tcp_partial_timeout, value, 1, 3600,
 					"expected seconds from 1 to 3600", why);
 		*why = "unknown key";
 		return -EINVAL;
 	}
 	if (strcmp(section, "tls") == 0) {
 		if (strcmp(key, "certificate") == 0)
-			return set_str(&c->tls_certificate, value, why);
+			return sd_cfg_str(&c->tls_certificate, value, why);
 		if (strcmp(key, "private_key") == 0)
-			return set_str(&c->tls_private_key, value, why);
+			return sd_cfg_str(&c->tls_private_key, value, why);
 		if (strcmp(key, "ca_file") == 0)
-			return set_str(&c->tls_ca_file, value, why);
-		if (strcmp(key, "verify_peer") == 0) {
-			int b;
-
-			if (config_parse_bool(value, &b) < 0) {
-				*why = "expected yes or no";
-				return -EINVAL;
-			}
-			c->tls_verify_peer = b;
-			return 0;
-		}
+			return sd_cfg_str(&c->tls_ca_file, value, why);
+		if (strcmp(key, "verify_peer") == 0)
+			return sd_cfg_bool(&c->tls_verify_peer, value, why);
 		if (strcmp(key, "handshake_timeout") == 0)
-			return set_uint(&c->tls_handshake_timeout, value, 1, 3600,
+			return sd_cfg_uint(&c->tls_handshake_timeout, value, 1, 3600,
 					"expected seconds from 1 to 3600", why);
 		*why = "unknown key";
 		return -EINVAL;
@@ -264,13 +263,13 @@ int sd_config_set(struct sd_config *c, const char *section, const char *key, con
 	if (strcmp(section, "transactions") == 0) {
 		/* RFC 3261 §17.1.1.1 and Table 4; the other timers derive from these */
 		if (strcmp(key, "t1") == 0)
-			return set_u32(&c->timers.t1, value, 10, 60000, "expected milliseconds from 10 to 60000", why);
+			return sd_cfg_u32(&c->timers.t1, value, 10, 60000, "expected milliseconds from 10 to 60000", why);
 		if (strcmp(key, "t2") == 0)
-			return set_u32(&c->timers.t2, value, 10, 600000, "expected milliseconds from 10 to 600000", why);
+			return sd_cfg_u32(&c->timers.t2, value, 10, 600000, "expected milliseconds from 10 to 600000", why);
 		if (strcmp(key, "t4") == 0)
-			return set_u32(&c->timers.t4, value, 10, 600000, "expected milliseconds from 10 to 600000", why);
+			return sd_cfg_u32(&c->timers.t4, value, 10, 600000, "expected milliseconds from 10 to 600000", why);
 		if (strcmp(key, "timer_d") == 0)
-			return set_u32(&c->timers.td, value, 0, 600000, "expected milliseconds from 0 to 600000", why);
+			return sd_cfg_u32(&c->timers.td, value, 0, 600000, "expected milliseconds from 0 to 600000", why);
 		*why = "unknown key";
 		return -EINVAL;
 	}
@@ -397,7 +396,7 @@ const char *sd_server_addrs(const struct sd_server *s, char *buf, size_t cap)
 	for (unsigned i = 0; i < s->nbound && n < cap; i++) {
 		char ab[64];
 		int w = snprintf(buf + n, cap - n, "%s%s:%s", i ? " " : "",
-				 proto_lc(s->bound[i].proto),
+				 tp_proto_lc(s->bound[i].proto),
 				 tp_addr_fmt(&s->bound[i].addr, ab, sizeof(ab)));
 
 		if (w < 0)
@@ -436,9 +435,9 @@ static int probe_listen(const struct sd_config *cfg)
 		tp_addr_fmt(&ls->addr, ab, sizeof(ab));
 		if (err == -EADDRINUSE)
 			log_err("siphond", "cannot listen on %s:%s: already in use "
-				"(is another siphond running?)", proto_lc(ls->proto), ab);
+				"(is another siphond running?)", tp_proto_lc(ls->proto), ab);
 		else
-			log_err("siphond", "cannot listen on %s:%s: %s", proto_lc(ls->proto), ab,
+			log_err("siphond", "cannot listen on %s:%s: %s", tp_proto_lc(ls->proto), ab,
 				strerror(-err));
 		return err;
 	}

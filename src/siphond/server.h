@@ -127,6 +127,16 @@ void sd_config_clear(struct sd_config *c);
  * -ENOMEM. "listen" adds (a comma list adds each). */
 int sd_config_set(struct sd_config *c, const char *section, const char *key, const char *value,
 		  const char **why);
+/* Value parsers for sd_config_set and its sections: 0, or -EINVAL with
+ * *why set to msg (or a stock phrase), or -ENOMEM. sd_cfg_str replaces
+ * *dst with a copy of a non-empty value. */
+int sd_cfg_str(char **dst, const char *value, const char **why);
+int sd_cfg_uint(unsigned *dst, const char *value, unsigned min, unsigned max, const char *msg,
+		const char **why);
+int sd_cfg_u32(uint32_t *dst, const char *value, unsigned min, unsigned max, const char *msg,
+	       const char **why);
+int sd_cfg_bool(bool *dst, const char *value, const char **why);
+
 /* Add listen addresses from "udp:127.0.0.1:5060[,tcp:...]". */
 int sd_config_add_listen(struct sd_config *c, const char *list, const char **why);
 /* Read a config file into c. Returns 0 or negative with err->msg filled. */

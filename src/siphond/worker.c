@@ -396,7 +396,7 @@ int sd_worker_create(struct sd_worker **out, const struct sd_shared *sh, unsigne
 		err = bind_one(w, &ls[i], &bound[i]);
 		if (err < 0) {
 			log_err("siphond", "cannot listen on %s:%s: %s",
-				ls[i].proto == TP_UDP ? "udp" : ls[i].proto == TP_TCP ? "tcp" : "tls",
+				tp_proto_lc(ls[i].proto),
 				tp_addr_fmt(&ls[i].addr, ab, sizeof(ab)), strerror(-err));
 			goto fail;
 		}

@@ -9,6 +9,11 @@
 
 #define TP_DEFAULT_PORT 5060 /* RFC 3261 §19.1.2 */
 
+const char *tp_proto_lc(enum tp_proto p)
+{
+	return p == TP_UDP ? "udp" : p == TP_TCP ? "tcp" : "tls";
+}
+
 const char *tp_proto_name(enum tp_proto p)
 {
 	switch (p) {

@@ -16,6 +16,7 @@ struct tp_addr {
 };
 
 const char *tp_proto_name(enum tp_proto p); /* "UDP", "TCP", "TLS" */
+const char *tp_proto_lc(enum tp_proto p);   /* "udp", "tcp", "tls" (listen specs) */
 
 /* "udp:127.0.0.1:5060", "tcp:[::1]:5070", "127.0.0.1" (udp, port 5060).
  * Numeric addresses only (no DNS). Returns 0 or -EINVAL. */
