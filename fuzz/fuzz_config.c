@@ -1,7 +1,12 @@
 /* libFuzzer target: the INI reader on arbitrary text. Every assignment it
- * reports must be made of printable, trimmed, NUL-free strings. */
+ * reports must be made of printable, trimmed, NUL-free strings, and is then
+ * applied to siphond's settings (sd_config_set: listen specs, domains,
+ * routes, moved users, algorithms, methods, numbers), which must accept it
+ * or refuse it with a reason, leaking nothing. */
 #include "base/config.h"
+#include "siphond/server.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,10 +25,14 @@ static void check_str(const char *s)
 		abort();
 }
 
+static struct sd_config sd;
+
 static int cb(const char *section, const char *key, const char *value, const char **why,
 	      void *arg)
 {
 	unsigned *count = arg;
+	const char *reason = NULL;
+	int rc;
 
 	check_str(section);
 	check_str(key);
@@ -36,6 +45,9 @@ static int cb(const char *section, const char *key, const char *value, const cha
 		return -22;
 	}
 	++*count;
+	rc = sd_config_set(&sd, section, key, value, &reason);
+	if (rc != 0 && (rc != -EINVAL || !reason || !*reason) && rc != -ENOMEM)
+		abort();
 	return 0;
 }
 
@@ -45,7 +57,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned count = 0;
 	unsigned v;
 	int b;
-	int rc = config_parse_buffer((const char *)data, size, "fuzz.conf", cb, &count, &err);
+	int rc;
+
+	sd_config_init(&sd);
+	rc = config_parse_buffer((const char *)data, size, "fuzz.conf", cb, &count, &err);
+	sd_config_clear(&sd);
 
 	if (rc < 0 && (!memchr(err.msg, '\0', sizeof(err.msg)) || !err.msg[0]))
 		abort();
