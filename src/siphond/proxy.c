@@ -171,7 +171,6 @@ static uint16_t forward_stateless(struct sd_core *c, const struct sip_msg *m,
 	struct sip_edit e;
 	struct str ruri;
 	struct sip_uri hu;
-	struct pxy_hop hop;
 	struct tp_addr dst, local;
 	enum tp_proto proto;
 	bool routed;
@@ -189,17 +188,10 @@ static uint16_t forward_stateless(struct sd_core *c, const struct sip_msg *m,
 	    : tg && tg->hop.len ? sip_uri_parse(&hu, tg->hop.s, tg->hop.len, NULL) != 0
 				: sip_uri_parse(&hu, ruri.s, ruri.len, NULL) != 0)
 		return 416;
-	if (pxy_hop_from_uri(&hu, &hop) < 0)
-		return 416;
-	if (tg && tg->flow && sd_pxy_parse_received(tg->received, &proto, &dst) == 0) {
-		/* behind NAT: where it registered from */
-	} else if (!hop.numeric) {
-		return 503;
-	} else {
-		proto = hop.proto_set ? hop.proto : TP_UDP;
-		if (tp_addr_from_numeric(&dst, hop.uri.host, hop.port ? hop.port : 5060) < 0)
-			return 503;
-	}
+	/* stateless: a name cannot wait for DNS (nothing is kept) */
+	n = sd_pxy_hop_addr(tg, &hu, &proto, &dst);
+	if (n)
+		return n == 1 ? 503 : (uint16_t)n;
 	if (c->local_addr(c->send_ctx, proto, dst.ss.ss_family, &local) < 0)
 		return 503;
 	if (tg && c->pcfg->record_route && !m->to.has_tag && m->method_id != SIP_METHOD_ACK &&

@@ -122,6 +122,25 @@ void sd_pxy_dns_cancel_all(struct sd_core *c)
 	}
 }
 
+int sd_pxy_hop_addr(const struct pxy_target *tg, const struct sip_uri *hu, enum tp_proto *proto,
+		    struct tp_addr *dst)
+{
+	struct pxy_hop hop;
+
+	if (pxy_hop_from_uri(hu, &hop) < 0)
+		return 416;
+	/* RFC 5626 §5.3 / RFC 3581: back where the contact registered from */
+	if (tg && !tg->path.len && tg->flow && sd_pxy_parse_received(tg->received, proto, dst) == 0)
+		return 0;
+	if (!hop.numeric)
+		return 1;
+	*proto = hop.proto_set ? hop.proto : TP_UDP;
+	if (tp_addr_from_numeric(dst, hop.uri.host,
+				 hop.port ? hop.port : *proto == TP_TLS ? 5061 : 5060) < 0)
+		return 503;
+	return 0;
+}
+
 /* Resolve hop for target k; forward() goes on from on_dns(). Returns 0 or a
  * status for the branch. */
 static uint16_t resolve(struct sd_pxy *p, unsigned k, const struct sip_uri *hop)
@@ -164,7 +183,6 @@ static uint16_t forward(struct sd_pxy *p, unsigned k, const struct dns_target *r
 	struct sd_stx *x = sd_pxy_stx(p);
 	char via[256], rr[512], route[4096], branch[64], mf[4], ab[80];
 	struct sip_uri hu;
-	struct pxy_hop hop;
 	struct tp_addr local, dst;
 	enum tp_proto proto;
 	struct sip_edit e;
@@ -214,21 +232,16 @@ static uint16_t forward(struct sd_pxy *p, unsigned k, const struct dns_target *r
 		if (sip_uri_parse(&hu, u.s, u.len, NULL))
 			return 416;
 	}
-	if (pxy_hop_from_uri(&hu, &hop) < 0)
-		return 416;
 	if (res) {
 		proto = res->proto; /* resolved (RFC 3263) */
 		dst = res->addr;
-	} else if (!tg->path.len && tg->flow &&
-		   sd_pxy_parse_received(tg->received, &proto, &dst) == 0) {
-		/* RFC 5626 §5.3 / RFC 3581: back where the contact registered from */
-	} else if (hop.numeric) {
-		proto = hop.proto_set ? hop.proto : TP_UDP;
-		if (tp_addr_from_numeric(&dst, hop.uri.host,
-					 hop.port ? hop.port : proto == TP_TLS ? 5061 : 5060) < 0)
-			return 503;
 	} else {
-		return resolve(p, k, &hu); /* RFC 3263: a name */
+		int rc2 = sd_pxy_hop_addr(tg, &hu, &proto, &dst);
+
+		if (rc2 == 1)
+			return resolve(p, k, &hu); /* RFC 3263: a name */
+		if (rc2)
+			return (uint16_t)rc2;
 	}
 	if (c->local_addr(c->send_ctx, proto, dst.ss.ss_family, &local) < 0) {
 		log_info(MOD, "no %s listener for %s", tp_proto_name(proto),

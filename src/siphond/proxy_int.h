@@ -103,6 +103,12 @@ void sd_pxy_check_done(struct sd_pxy *p);
 /* proxy_fwd.c */
 /* Shutdown: drop every pending next-hop resolution. */
 void sd_pxy_dns_cancel_all(struct sd_core *c);
+/* Where a request for target tg (NULL: none) whose next hop URI is hu
+ * goes: the flow it registered over when behind NAT, else a numeric hop.
+ * Returns 0 (*proto, *dst set), 1 when hu names a host (resolve it, RFC
+ * 3263), or the status for the branch (416, 503). */
+int sd_pxy_hop_addr(const struct pxy_target *tg, const struct sip_uri *hu, enum tp_proto *proto,
+		    struct tp_addr *dst);
 /* "udp:192.0.2.7:5060" (a binding's received source) to a destination. */
 int sd_pxy_parse_received(struct str r, enum tp_proto *proto, struct tp_addr *dst);
 void sd_pxy_send_cancel(struct pxy_br *br);
