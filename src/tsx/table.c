@@ -8,45 +8,72 @@
 
 #include <errno.h>
 
-/* One cache line per stripe so two workers' locks do not share one. */
+/* Each stripe owns its own bucket array, so it can grow under its own lock
+ * while the other stripes go on: no stop-the-world rehash. A stripe holds
+ * the transactions whose hash has its number in the low bits; the bucket
+ * within the stripe comes from the bits above them. One cache line per
+ * stripe, so two workers' locks do not share one. */
 struct tsx_stripe {
 	pthread_mutex_t lock;
 	size_t count;
-	char pad[64 - (sizeof(pthread_mutex_t) + sizeof(size_t)) % 64];
+	unsigned nbuckets; /* a power of two */
+	struct tsx **buckets;
+	char pad[64 - (sizeof(pthread_mutex_t) + sizeof(size_t) + sizeof(unsigned) +
+		       sizeof(void *)) % 64];
 };
 
 struct tsx_table {
-	unsigned nbuckets, nstripes;
+	unsigned nstripes, shift; /* shift = log2(nstripes) */
 	struct tsx_stripe *stripes;
-	struct tsx **buckets;
 };
+
+/* A stripe grows (x4) when it holds more than this many transactions per
+ * bucket; at 5,000 proxied calls/s about 500,000 transactions are alive at
+ * once (RFC 6026 keeps INVITE ones 32 s), far beyond any fixed table. */
+#define TSX_TABLE_LOAD 2u
+#define TSX_TABLE_STRIPE_BUCKETS_MAX (1u << 18)
 
 static bool pow2(unsigned n)
 {
 	return n && (n & (n - 1)) == 0;
 }
 
+static unsigned log2u(unsigned n)
+{
+	unsigned r = 0;
+
+	while (n >>= 1)
+		r++;
+	return r;
+}
+
 int tsx_table_create(struct tsx_table **out, unsigned buckets, unsigned stripes)
 {
 	struct tsx_table *tb;
-	unsigned i;
+	unsigned i, per;
 
 	buckets = buckets ? buckets : TSX_TABLE_BUCKETS_DEFAULT;
 	stripes = stripes ? stripes : TSX_TABLE_STRIPES_DEFAULT;
 	if (!pow2(buckets) || !pow2(stripes) || stripes > buckets)
 		return -EINVAL;
-	tb = mem_zalloc(sizeof(*tb) + stripes * sizeof(struct tsx_stripe) +
-			buckets * sizeof(struct tsx *));
+	per = buckets / stripes;
+	tb = mem_zalloc(sizeof(*tb) + stripes * sizeof(struct tsx_stripe));
 	if (!tb)
 		return -ENOMEM;
-	tb->nbuckets = buckets;
 	tb->nstripes = stripes;
+	tb->shift = log2u(stripes);
 	tb->stripes = (struct tsx_stripe *)(tb + 1);
-	tb->buckets = (struct tsx **)(tb->stripes + stripes);
 	for (i = 0; i < stripes; i++) {
-		if (pthread_mutex_init(&tb->stripes[i].lock, NULL) != 0) {
-			while (i--)
+		struct tsx_stripe *st = &tb->stripes[i];
+
+		st->nbuckets = per;
+		st->buckets = mem_zalloc(per * sizeof(struct tsx *));
+		if (!st->buckets || pthread_mutex_init(&st->lock, NULL) != 0) {
+			mem_free(st->buckets);
+			while (i--) {
 				pthread_mutex_destroy(&tb->stripes[i].lock);
+				mem_free(tb->stripes[i].buckets);
+			}
 			mem_free(tb);
 			return -ENOMEM;
 		}
@@ -59,46 +86,95 @@ void tsx_table_destroy(struct tsx_table *tb)
 {
 	if (!tb)
 		return;
-	for (unsigned b = 0; b < tb->nbuckets; b++) {
-		struct tsx *t = tb->buckets[b];
+	for (unsigned i = 0; i < tb->nstripes; i++) {
+		struct tsx_stripe *st = &tb->stripes[i];
 
-		while (t) {
-			struct tsx *next = t->hnext;
+		for (unsigned b = 0; b < st->nbuckets; b++) {
+			struct tsx *t = st->buckets[b];
 
-			t->in_table = false;
-			t->table = NULL;
-			t->hnext = NULL;
-			t->hpprev = NULL;
-			tsx_unref(t);
-			t = next;
+			while (t) {
+				struct tsx *next = t->hnext;
+
+				t->in_table = false;
+				t->table = NULL;
+				t->hnext = NULL;
+				t->hpprev = NULL;
+				tsx_unref(t);
+				t = next;
+			}
 		}
+		pthread_mutex_destroy(&st->lock);
+		mem_free(st->buckets);
 	}
-	for (unsigned i = 0; i < tb->nstripes; i++)
-		pthread_mutex_destroy(&tb->stripes[i].lock);
 	mem_free(tb);
 }
 
 static struct tsx_stripe *stripe_of(struct tsx_table *tb, uint32_t hash)
 {
-	return &tb->stripes[hash & (tb->nbuckets - 1) & (tb->nstripes - 1)];
+	return &tb->stripes[hash & (tb->nstripes - 1)];
+}
+
+/* The chain of hash in st; st->lock held. */
+static struct tsx **bucket_of(const struct tsx_table *tb, struct tsx_stripe *st, uint32_t hash)
+{
+	return &st->buckets[(hash >> tb->shift) & (st->nbuckets - 1)];
+}
+
+static void link_head(struct tsx **head, struct tsx *t)
+{
+	t->hnext = *head;
+	if (t->hnext)
+		t->hnext->hpprev = &t->hnext;
+	t->hpprev = head;
+	*head = t;
+}
+
+/* Rehash st into 4x the buckets; st->lock held. On allocation failure the
+ * chains just stay longer. */
+static void stripe_grow(const struct tsx_table *tb, struct tsx_stripe *st)
+{
+	unsigned n = st->nbuckets * 4, old = st->nbuckets;
+	struct tsx **nb = mem_zalloc(n * sizeof(*nb)), **ob = st->buckets;
+
+	if (!nb)
+		return;
+	st->buckets = nb;
+	st->nbuckets = n;
+	for (unsigned b = 0; b < old; b++) {
+		struct tsx *t = ob[b];
+
+		while (t) {
+			struct tsx *next = t->hnext;
+
+			link_head(bucket_of(tb, st, t->key.hash), t);
+			t = next;
+		}
+	}
+	mem_free(ob);
 }
 
 /* An ACK may only match an INVITE server transaction that sent a non-2xx
  * final and has not terminated (§17.2.3 with RFC 6026 §8.7). */
 static bool matches(const struct tsx *t, const struct tsx_key *k)
 {
-	enum tsx_state s = tsx_state(t);
-	bool ack_ok = t->kind == TSX_SERVER_INVITE && (s == TSX_COMPLETED || s == TSX_CONFIRMED);
+	enum tsx_state s;
+	bool ack_ok;
+	struct str tag;
+
+	if (t->key.hash != k->hash) /* the cheap test first: most of a chain */
+		return false;
+	s = tsx_state(t);
+	ack_ok = t->kind == TSX_SERVER_INVITE && (s == TSX_COMPLETED || s == TSX_CONFIRMED);
 	/* resp_to_tag is written before the state turns Completed (release) */
-	struct str tag = ack_ok && k->is_ack && !k->rfc3261 ? t->resp_to_tag : STR_NULL;
+	tag = ack_ok && k->is_ack && !k->rfc3261 ? t->resp_to_tag : STR_NULL;
 
 	return s != TSX_TERMINATED && tsx_key_match(&t->key, k, tag, ack_ok);
 }
 
 int tsx_table_insert(struct tsx_table *tb, struct tsx *t)
 {
-	uint32_t b = t->key.hash & (tb->nbuckets - 1);
 	struct tsx_stripe *st = stripe_of(tb, t->key.hash);
+	struct tsx **head;
 	int rc = 0;
 
 	pthread_mutex_lock(&st->lock);
@@ -106,18 +182,18 @@ int tsx_table_insert(struct tsx_table *tb, struct tsx *t)
 		rc = -EBUSY;
 		goto out;
 	}
-	for (struct tsx *o = tb->buckets[b]; o; o = o->hnext) {
+	if (st->count >= (size_t)st->nbuckets * TSX_TABLE_LOAD &&
+	    st->nbuckets < TSX_TABLE_STRIPE_BUCKETS_MAX)
+		stripe_grow(tb, st);
+	head = bucket_of(tb, st, t->key.hash);
+	for (struct tsx *o = *head; o; o = o->hnext) {
 		if (tsx_key_match(&o->key, &t->key, STR_NULL, false) &&
 		    tsx_state(o) != TSX_TERMINATED) {
 			rc = -EEXIST;
 			goto out;
 		}
 	}
-	t->hnext = tb->buckets[b];
-	if (t->hnext)
-		t->hnext->hpprev = &t->hnext;
-	t->hpprev = &tb->buckets[b];
-	tb->buckets[b] = t;
+	link_head(head, t);
 	t->table = tb;
 	t->in_table = true;
 	st->count++;
@@ -161,7 +237,7 @@ struct tsx *tsx_table_find(struct tsx_table *tb, const struct tsx_key *k)
 	struct tsx *t;
 
 	pthread_mutex_lock(&st->lock);
-	for (t = tb->buckets[k->hash & (tb->nbuckets - 1)]; t; t = t->hnext) {
+	for (t = *bucket_of(tb, st, k->hash); t; t = t->hnext) {
 		if (matches(t, k)) {
 			tsx_ref(t);
 			break;

@@ -1,6 +1,7 @@
-/* Transaction table: a fixed array of hash chains keyed by struct tsx_key,
- * guarded by N striped mutexes (stripe = bucket mod N), so workers rarely
- * contend. Insert, find and remove are O(1) on average. A find returns a
+/* Transaction table: hash chains keyed by struct tsx_key in N stripes, each
+ * with its own mutex and its own bucket array (stripe = hash mod N), so
+ * workers rarely contend; a stripe grows its bucket array under its own lock
+ * as it fills. Insert, find and remove are O(1) on average. A find returns a
  * referenced transaction: it stays valid after the stripe lock is released
  * until the caller's tsx_unref(). Transactions leave the table when they
  * terminate (their timers expire), or by tsx_table_remove().
@@ -12,7 +13,8 @@
  * whole length, typically 500-1000 bytes) or head + 256 bytes of room for
  * responses (server; a larger response moves to its own block). A client
  * INVITE that gets a non-2xx adds one ACK block (~300 bytes). Typical total:
- * 0.9-1.5 KiB per transaction; the table adds nothing (intrusive chains). */
+ * 0.9-1.5 KiB per transaction; the table adds 2-8 bytes (intrusive chains,
+ * one bucket pointer per 0.5-2 transactions). */
 #ifndef SIPHON_TSX_TABLE_H
 #define SIPHON_TSX_TABLE_H
 
@@ -27,7 +29,8 @@ struct tsx_table;
 #define TSX_TABLE_BUCKETS_DEFAULT 4096u
 #define TSX_TABLE_STRIPES_DEFAULT 64u
 
-/* buckets and stripes: powers of two, stripes <= buckets; 0 for defaults.
+/* buckets (the initial total) and stripes: powers of two, stripes <=
+ * buckets; 0 for defaults.
  * Returns 0, -EINVAL or -ENOMEM. */
 int tsx_table_create(struct tsx_table **out, unsigned buckets, unsigned stripes);
 /* Drops the table's reference on every transaction still in it (no

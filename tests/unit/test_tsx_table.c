@@ -182,7 +182,45 @@ static int alloc_run(void *ctx)
 static void test_alloc_failures(void **state)
 {
 	(void)state;
-	assert_int_equal(harness_alloc_fail_loop(alloc_run, NULL), 2);
+	/* the table, one bucket array per stripe (4), the transaction */
+	assert_int_equal(harness_alloc_fail_loop(alloc_run, NULL), 6);
+}
+
+/* A table created with 16 buckets holds 20,000 transactions: its stripes
+ * grow while they fill, and every transaction is still found afterwards
+ * (each one at its own key, never another's), then removed. */
+static void test_growth(void **state)
+{
+	enum { N = 20000 };
+	static struct tsx *ts[N];
+	struct sip_msg m;
+	char buf[512];
+
+	(void)state;
+	assert_int_equal(tsx_table_create(&tb, 16, 4), 0);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(make(&m, buf, sizeof(buf), 7, i), 0);
+		assert_int_equal(tsx_server_create(&ts[i], &env, &m, false, NULL, NULL), 0);
+		assert_int_equal(tsx_table_insert(tb, ts[i]), 0);
+	}
+	assert_int_equal(tsx_table_count(tb), N);
+	for (int i = 0; i < N; i++) {
+		struct tsx *x;
+
+		assert_int_equal(make(&m, buf, sizeof(buf), 7, i), 0);
+		x = tsx_table_match_request(tb, &m);
+		assert_ptr_equal(x, ts[i]);
+		tsx_unref(x);
+		/* a duplicate key is still refused after the rehash */
+		assert_int_equal(tsx_table_insert(tb, ts[i]), -EBUSY);
+	}
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(tsx_table_remove(tb, ts[i]), 0);
+		tsx_unref(ts[i]);
+	}
+	assert_int_equal(tsx_table_count(tb), 0);
+	assert_null(tsx_table_match_request(tb, &m));
+	tsx_table_destroy(tb);
 }
 
 static void test_memory_per_transaction(void **state)
@@ -217,6 +255,7 @@ int main(void)
 		SIPHON_TEST(test_two_threads),
 		SIPHON_TEST(test_refcount_outlives_remove),
 		SIPHON_TEST(test_alloc_failures),
+		SIPHON_TEST(test_growth),
 		SIPHON_TEST(test_memory_per_transaction),
 	};
 
