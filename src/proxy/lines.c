@@ -4,56 +4,104 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
-/* "192.0.2.1" or "[2001:db8::1]" (a host as written in a URI or sent-by). */
-static int host_of(const struct tp_addr *a, char *buf, size_t cap)
-{
-	char h[INET6_ADDRSTRLEN];
-	int n;
+/* These lines are written once per forwarded request: plain appends into a
+ * bounded buffer rather than snprintf, which was 2 % of a proxied call's
+ * CPU (bench/proxy). */
+struct line {
+	char *p;
+	size_t cap, n;
+	bool over;
+};
 
-	if (a->ss.ss_family == AF_INET)
-		n = snprintf(buf, cap, "%s", tp_addr_host_fmt(a, h, sizeof(h)));
-	else if (a->ss.ss_family == AF_INET6)
-		n = snprintf(buf, cap, "[%s]", tp_addr_host_fmt(a, h, sizeof(h)));
-	else
-		return -EINVAL;
-	return n < 0 || (size_t)n >= cap ? -EINVAL : 0;
+static void put_mem(struct line *l, const char *s, size_t len)
+{
+	if (l->over || len >= l->cap - l->n) {
+		l->over = true;
+		return;
+	}
+	memcpy(l->p + l->n, s, len);
+	l->n += len;
 }
 
-static int finish(int n, size_t cap)
+static void put_cstr(struct line *l, const char *s)
 {
-	return n < 0 || (size_t)n >= cap ? -ENOSPC : n;
+	put_mem(l, s, strlen(s));
+}
+
+static void put_uint(struct line *l, unsigned v)
+{
+	char d[10];
+	size_t i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && i);
+	put_mem(l, d + i, sizeof(d) - i);
+}
+
+/* "192.0.2.1" or "[2001:db8::1]" (a host as written in a URI or sent-by). */
+static int put_host(struct line *l, const struct tp_addr *a)
+{
+	char h[INET6_ADDRSTRLEN];
+
+	if (a->ss.ss_family == AF_INET) {
+		put_cstr(l, tp_addr_host_fmt(a, h, sizeof(h)));
+	} else if (a->ss.ss_family == AF_INET6) {
+		put_mem(l, "[", 1);
+		put_cstr(l, tp_addr_host_fmt(a, h, sizeof(h)));
+		put_mem(l, "]", 1);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The length written (NUL-terminated), or -ENOSPC. */
+static int finish(struct line *l)
+{
+	if (l->over || l->n >= l->cap || l->n > INT32_MAX)
+		return -ENOSPC;
+	l->p[l->n] = '\0';
+	return (int)l->n;
 }
 
 int pxy_record_route_line(char *out, size_t cap, const struct tp_addr *addr,
 			  enum tp_proto proto, bool sips)
 {
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *tr = "";
+	struct line l = { out, cap, 0, cap == 0 };
 
-	if (host_of(addr, host, sizeof(host)) != 0)
+	put_cstr(&l, sips ? "Record-Route: <sips:" : "Record-Route: <sip:");
+	if (put_host(&l, addr) != 0)
 		return -EINVAL;
+	put_mem(&l, ":", 1);
+	put_uint(&l, tp_addr_port(addr));
 	if (proto == TP_TCP)
-		tr = ";transport=tcp";
+		put_cstr(&l, ";transport=tcp");
 	else if (proto == TP_TLS && !sips)
-		tr = ";transport=tls"; /* a sips URI says TLS by itself */
-	return finish(snprintf(out, cap, "Record-Route: <%s:%s:%u%s;lr>\r\n", sips ? "sips" : "sip",
-			       host, tp_addr_port(addr), tr),
-		      cap);
+		put_cstr(&l, ";transport=tls"); /* a sips URI says TLS by itself */
+	put_cstr(&l, ";lr>\r\n");
+	return finish(&l);
 }
 
 int pxy_via_line(char *out, size_t cap, const struct tp_addr *addr, enum tp_proto proto,
 		 struct str branch)
 {
-	char host[INET6_ADDRSTRLEN + 2];
+	struct line l = { out, cap, 0, cap == 0 };
 
-	if (host_of(addr, host, sizeof(host)) != 0)
+	put_cstr(&l, "Via: SIP/2.0/");
+	put_cstr(&l, tp_proto_name(proto));
+	put_mem(&l, " ", 1);
+	if (put_host(&l, addr) != 0)
 		return -EINVAL;
-	return finish(snprintf(out, cap, "Via: SIP/2.0/%s %s:%u;branch=%.*s;rport\r\n",
-			       tp_proto_name(proto), host, tp_addr_port(addr), STR_FMT(branch)),
-		      cap);
+	put_mem(&l, ":", 1);
+	put_uint(&l, tp_addr_port(addr));
+	put_cstr(&l, ";branch=");
+	put_mem(&l, branch.s, branch.len);
+	put_cstr(&l, ";rport\r\n");
+	return finish(&l);
 }
 
 int pxy_route_from_path(char *out, size_t cap, struct str path)

@@ -3,7 +3,6 @@
 #include "proxy/route_priv.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
@@ -112,11 +111,22 @@ void pxy_loop_hash(const struct sip_msg *m, char out[PXY_LOOP_HASH_LEN])
 
 int pxy_branch(char *out, size_t cap, const char loop_hash[PXY_LOOP_HASH_LEN], unsigned idx)
 {
-	int n = snprintf(out, cap, "%s%.*s.%u", branch_prefix, PXY_LOOP_HASH_LEN, loop_hash, idx);
+	char d[10];
+	size_t i = sizeof(d), n;
 
-	if (n < 0 || (size_t)n >= cap)
+	do { /* idx in decimal, without snprintf: this runs per branch */
+		d[--i] = (char)('0' + idx % 10);
+		idx /= 10;
+	} while (idx && i);
+	n = BRANCH_PREFIX_LEN + PXY_LOOP_HASH_LEN + 1 + (sizeof(d) - i);
+	if (n >= cap)
 		return -ENOSPC;
-	return n;
+	memcpy(out, branch_prefix, BRANCH_PREFIX_LEN);
+	memcpy(out + BRANCH_PREFIX_LEN, loop_hash, PXY_LOOP_HASH_LEN);
+	out[BRANCH_PREFIX_LEN + PXY_LOOP_HASH_LEN] = '.';
+	memcpy(out + BRANCH_PREFIX_LEN + PXY_LOOP_HASH_LEN + 1, d + i, sizeof(d) - i);
+	out[n] = '\0';
+	return (int)n;
 }
 
 /* The loop hash inside a branch of ours: prefix, 16 hex digits, then '.'

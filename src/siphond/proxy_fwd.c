@@ -179,7 +179,7 @@ static uint16_t forward(struct sd_pxy *p, unsigned k, const struct dns_target *r
 {
 	struct sd_core *c = p->c;
 	const struct pxy_target *tg = &p->tg[k];
-	struct sip_msg *m = sd_pxy_scratch(c, 0), *f = sd_pxy_scratch(c, 1);
+	struct sip_msg *m = sd_pxy_scratch(c, 0);
 	struct sd_stx *x = sd_pxy_stx(p);
 	char via[256], rr[512], route[4096], branch[64], mf[4], ab[80];
 	struct sip_uri hu;
@@ -190,7 +190,7 @@ static uint16_t forward(struct sd_pxy *p, unsigned k, const struct dns_target *r
 	struct pxy_br *br;
 	struct tsx *t;
 	bool routed;
-	int n, rc;
+	int n, rc, bn;
 
 	if (p->nbr == PXY_BRANCHES_MAX)
 		return 503;
@@ -262,16 +262,17 @@ static uint16_t forward(struct sd_pxy *p, unsigned k, const struct dns_target *r
 			return 500;
 	}
 	/* §16.6 step 8 */
-	n = pxy_branch(branch, sizeof(branch), p->loop_hash, p->nbr);
-	if (n <= 0)
+	bn = pxy_branch(branch, sizeof(branch), p->loop_hash, p->nbr);
+	if (bn <= 0)
 		return 500;
-	n = pxy_via_line(via, sizeof(via), &local, proto, str_make(branch, (size_t)n));
+	n = pxy_via_line(via, sizeof(via), &local, proto, str_make(branch, (size_t)bn));
 	if (n <= 0 || sip_fwd_add_via(&e, str_make(via, (size_t)n)) < 0)
 		return 500;
 	n = sip_edit_apply(&e, c->pbuf, SD_REPLY_MAX);
-	if (n <= 0 || sip_msg_parse(f, c->pbuf, (size_t)n, SIP_PARSE_DATAGRAM) != 0)
-		return 500;
-	if (tsx_client_create(&t, &c->cenv, f, proto != TP_UDP, NULL) < 0)
+	/* built here from a parsed request: its key is known, no second parse */
+	if (n <= 0 || tsx_client_create_raw(&t, &c->cenv, c->pbuf, (size_t)n, m->method_id,
+					    m->method, str_make(branch, (size_t)bn),
+					    proto != TP_UDP, NULL) < 0)
 		return 500;
 	br = tsx_user(t);
 	br->c = c;

@@ -8,27 +8,53 @@
  * as long as the request's head (same Via, From, To, Call-ID, CSeq). */
 #define TSX_RESP_SLACK 256u
 
+static int client_create(struct tsx **out, const struct tsx_env *env, const struct tsx_key *k,
+			 bool invite, const char *buf, size_t len, bool reliable, void *user)
+{
+	struct tsx *t;
+	int rc;
+
+	if (len == 0)
+		return -EINVAL;
+	rc = tsx_alloc(&t, env, invite ? TSX_CLIENT_INVITE : TSX_CLIENT_NONINVITE, k, len, reliable,
+		       user);
+	if (rc)
+		return rc;
+	memcpy(t->msg, buf, len);
+	t->msg_len = len;
+	*out = t;
+	return 0;
+}
+
 int tsx_client_create(struct tsx **out, const struct tsx_env *env, const struct sip_msg *req,
 		      bool reliable, void *user)
 {
 	struct tsx_key k;
-	struct tsx *t;
 	int rc;
 
-	if (!req->is_request || req->method_id == SIP_METHOD_ACK || req->len == 0)
+	if (!req->is_request || req->method_id == SIP_METHOD_ACK)
 		return -EINVAL; /* ACK has no client transaction (§17.1.1.3) */
 	rc = tsx_key_client_request(&k, req);
 	if (rc)
 		return rc;
-	rc = tsx_alloc(&t, env, req->method_id == SIP_METHOD_INVITE ? TSX_CLIENT_INVITE
-								 : TSX_CLIENT_NONINVITE,
-		       &k, req->len, reliable, user);
+	return client_create(out, env, &k, req->method_id == SIP_METHOD_INVITE, req->buf, req->len,
+			     reliable, user);
+}
+
+int tsx_client_create_raw(struct tsx **out, const struct tsx_env *env, const char *buf,
+			  size_t len, enum sip_method method_id, struct str method, struct str branch,
+			  bool reliable, void *user)
+{
+	struct tsx_key k;
+	int rc;
+
+	if (method_id == SIP_METHOD_ACK)
+		return -EINVAL;
+	rc = tsx_key_client(&k, branch, method);
 	if (rc)
 		return rc;
-	memcpy(t->msg, req->buf, req->len);
-	t->msg_len = req->len;
-	*out = t;
-	return 0;
+	return client_create(out, env, &k, method_id == SIP_METHOD_INVITE, buf, len, reliable,
+			     user);
 }
 
 int tsx_server_create(struct tsx **out, const struct tsx_env *env, const struct sip_msg *req,

@@ -86,17 +86,26 @@ int tsx_key_cancelled(struct tsx_key *k, const struct sip_msg *cancel)
 	return 0;
 }
 
-static int client_key(struct tsx_key *k, const struct sip_msg *m, struct str method)
+int tsx_key_client(struct tsx_key *k, struct str branch, struct str method)
 {
 	memset(k, 0, sizeof(*k));
-	if (!m->via1_ok || m->via1.branch.len == 0 || method.len == 0)
+	if (branch.len == 0 || method.len == 0)
 		return -EINVAL;
 	k->side = TSX_SIDE_CLIENT;
 	k->rfc3261 = true;
-	k->branch = m->via1.branch;
+	k->branch = branch;
 	k->method = method;
 	key_hash(k);
 	return 0;
+}
+
+static int client_key(struct tsx_key *k, const struct sip_msg *m, struct str method)
+{
+	if (!m->via1_ok) {
+		memset(k, 0, sizeof(*k));
+		return -EINVAL;
+	}
+	return tsx_key_client(k, m->via1.branch, method);
 }
 
 int tsx_key_response(struct tsx_key *k, const struct sip_msg *m)

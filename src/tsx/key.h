@@ -42,6 +42,9 @@ int tsx_key_request(struct tsx_key *k, const struct sip_msg *m);
 int tsx_key_response(struct tsx_key *k, const struct sip_msg *m);
 /* Client-side key of a request we send (the branch we put in its top Via). */
 int tsx_key_client_request(struct tsx_key *k, const struct sip_msg *m);
+/* The same key from the branch we put in our Via and the method, for a
+ * request we built ourselves and need not parse again. */
+int tsx_key_client(struct tsx_key *k, struct str branch, struct str method);
 /* Server-side key of the INVITE a CANCEL cancels (§9.2): the CANCEL's key
  * with method INVITE. */
 int tsx_key_cancelled(struct tsx_key *k, const struct sip_msg *cancel);

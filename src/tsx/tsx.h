@@ -102,6 +102,13 @@ struct tsx_env {
  * Returns 0, -EINVAL (ACK, no branch) or -ENOMEM. */
 int tsx_client_create(struct tsx **out, const struct tsx_env *env, const struct sip_msg *req,
 		      bool reliable, void *user);
+/* The same for a request the caller built and knows: buf[0..len) with
+ * branch in its top Via (a proxy's forwarded request, §16.6 step 8), so it
+ * is not parsed again. The caller vouches that buf is a request of method
+ * method_id / method with that branch. */
+int tsx_client_create_raw(struct tsx **out, const struct tsx_env *env, const char *buf,
+			  size_t len, enum sip_method method_id, struct str method, struct str branch,
+			  bool reliable, void *user);
 /* Send the request and start the timers (Calling / Trying). Insert the
  * transaction into its table first: responses may race the send. Returns
  * 0, -EINVAL if already started, or the send error (also reported through
