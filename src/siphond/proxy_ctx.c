@@ -208,6 +208,11 @@ void sd_pxy_branch_final(struct pxy_br *br, uint16_t code, const struct sip_msg 
 
 	if (br->final)
 		return;
+	/* RFC 3263 §4.3: no answer at all (Timer B/F, not Timer C), a
+	 * transport error or a 503 moves to the next address of the same name;
+	 * the new branch is counted before this one ends */
+	if (br->alt && (code == 503 || (code == 408 && !m && !br->cancel_wanted)))
+		sd_pxy_failover(br);
 	br->final = true;
 	br->code = code;
 	p->pending--;

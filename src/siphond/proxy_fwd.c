@@ -78,6 +78,47 @@ void sd_pxy_send_cancel(struct pxy_br *br)
  * its client transaction. Returns 0, or a status for the branch (503). */
 static uint16_t forward(struct sd_pxy *p, unsigned k, const struct dns_target *res);
 
+/* Forward target k to the resolved addresses t->t[i..] in turn until one
+ * can be sent to (RFC 3263 §4.3); the new branch keeps t for failover.
+ * Takes t. Returns 0 or the status of the last failure. */
+static uint16_t forward_targets(struct sd_pxy *p, unsigned k, struct dns_targets *t, size_t i)
+{
+	uint16_t code = 503;
+
+	for (; i < t->n; i++) {
+		unsigned before = p->nbr;
+
+		code = forward(p, k, &t->t[i]);
+		if (code == 0 && p->nbr > before) {
+			struct pxy_br *br = p->br[p->nbr - 1];
+
+			br->alt = t;
+			br->alt_next = i + 1;
+			return 0;
+		}
+		if (code == 0)
+			break; /* nothing went and nothing failed: no branch to keep t */
+	}
+	dns_targets_free(t);
+	return code;
+}
+
+bool sd_pxy_failover(struct pxy_br *br)
+{
+	struct sd_pxy *p = br->p;
+	struct dns_targets *t = br->alt;
+	unsigned before;
+
+	if (!p || !t || br->alt_next >= t->n || p->final_sent || p->cancelled ||
+	    p->nbr == PXY_BRANCHES_MAX)
+		return false;
+	br->alt = NULL;
+	before = p->nbr;
+	log_info(MOD, "branch %u not reached; trying the next of %zu addresses (RFC 3263)", br->k,
+		 t->n);
+	return forward_targets(p, br->k, t, br->alt_next) == 0 && p->nbr > before;
+}
+
 static void dnsq_unlink(struct pxy_dnsq *d)
 {
 	d->prev->next = d->next;
@@ -94,16 +135,19 @@ static void on_dns(int err, struct dns_targets *t, void *arg)
 	dnsq_unlink(d);
 	mem_free(d);
 	p->pending--;
-	if (!err && !p->final_sent && !p->cancelled)
-		code = forward(p, k, &t->t[0]); /* RFC 3263 §4.3: the first target */
-	else if (err)
+	if (!err && !p->final_sent && !p->cancelled) {
+		code = forward_targets(p, k, t, 0); /* RFC 3263 §4.3: in order */
+		t = NULL;
+	} else if (err) {
 		log_info(MOD, "next hop of branch %u not resolved: %s", k, strerror(-err));
+	}
 	if (code && sd_pxy_better(code, p->best_code)) {
 		mem_free(p->best);
 		p->best = NULL;
 		p->best_code = code;
 	}
-	dns_targets_free(t);
+	if (t)
+		dns_targets_free(t);
 	sd_pxy_check_done(p);
 	sd_pxy_put(p);
 }
@@ -280,6 +324,7 @@ static uint16_t forward(struct sd_pxy *p, unsigned k, const struct dns_target *r
 	br->t = t;
 	br->proto = proto;
 	br->dst = dst;
+	br->k = k;
 	br->req = mem_alloc((size_t)n);
 	if (br->req) {
 		memcpy(br->req, c->pbuf, (size_t)n);

@@ -5,6 +5,7 @@
 #define SIPHON_SIPHOND_PROXY_INT_H
 
 #include "base/loop.h"
+#include "dns/dns.h"
 #include "proxy/route.h"
 #include "registrar/reg.h"
 #include "siphond/proxy.h"
@@ -34,6 +35,9 @@ struct pxy_br {
 	bool final, cancel_wanted, cancel_sent;
 	char *req;           /* the request as sent (for its CANCEL) */
 	size_t len;
+	unsigned k;          /* its target in the context */
+	struct dns_targets *alt; /* owned: the RFC 3263 targets it was resolved to */
+	size_t alt_next;     /* the one to try if this one cannot be reached */
 };
 
 struct sd_pxy {
@@ -112,6 +116,9 @@ int sd_pxy_hop_addr(const struct pxy_target *tg, const struct sip_uri *hu, enum 
 /* "udp:192.0.2.7:5060" (a binding's received source) to a destination. */
 int sd_pxy_parse_received(struct str r, enum tp_proto *proto, struct tp_addr *dst);
 void sd_pxy_send_cancel(struct pxy_br *br);
+/* RFC 3263 §4.3: br's target could not be reached; send its request to the
+ * next address its name resolved to. Returns true when a new branch went. */
+bool sd_pxy_failover(struct pxy_br *br);
 void sd_pxy_next_group(struct sd_pxy *p);
 
 #endif

@@ -498,6 +498,66 @@ def run_dns(t, bin_dir):
             t.run("dns proxy: SIGTERM -> exit 0", srv.stop)
 
 
+def reply_to(sock, req, code, reason, addr):
+    """A response to req copied from its Via, From, To (tagged), Call-ID, CSeq."""
+    lines = ["SIP/2.0 %d %s" % (code, reason)]
+    for name in ("Via", "From", "To", "Call-ID", "CSeq"):
+        for v in st.header(req, name):
+            lines.append("%s: %s%s" % (name, v, ";tag=fo1" if name == "To" and
+                                       ";tag=" not in v else ""))
+    sock.sendto(("\r\n".join(lines) + "\r\nContent-Length: 0\r\n\r\n").encode(), addr)
+
+
+def run_dns_failover(t, bin_dir):
+    """RFC 3263 §4.3: a name resolved to several addresses (two SRV records);
+    when the first does not answer (Timer B) or answers 503, the request goes
+    to the next one on a new branch, and its answer reaches the caller."""
+    from test_uac_dns import Dnsmasq
+
+    with st.udp_socket() as first, st.udp_socket() as second, Dnsmasq([
+            "--address=/a.siphon.test/127.0.0.1", "--address=/b.siphon.test/127.0.0.1",
+            "--srv-host=_sip._udp.fo.siphon.test,a.siphon.test,%d,10,0" % first.getsockname()[1],
+            "--srv-host=_sip._udp.fo.siphon.test,b.siphon.test,%d,20,0" % second.getsockname()[1],
+    ]) as dns:
+        conf = CONF % 180 + "[dns]\nservers = %s\n[transactions]\nt1 = 50\n" % dns.server()
+        srv = st.Siphond(bin_dir, config=conf)
+        srv.start()
+
+        def failover(answer_503):
+            with st.udp_socket() as caller:
+                raw_invite(srv, caller, "sip:peer@192.0.2.9", to_tag="f%d" % answer_503,
+                           route="<sip:127.0.0.1:%d;lr>, <sip:fo.siphon.test;lr>" % srv.port)
+                first.settimeout(5)
+                req1, a1 = first.recvfrom(65535)
+                assert req1.startswith(b"INVITE sip:peer@192.0.2.9 SIP/2.0"), req1[:80]
+                if answer_503:
+                    reply_to(first, req1, 503, "Service Unavailable", a1)
+                # no answer: Timer B fires after 64*T1 = 3.2 s
+                second.settimeout(8)
+                while True:
+                    req2, a2 = second.recvfrom(65535)
+                    if req2.startswith(b"INVITE"):
+                        break
+                b1 = st.header(req1, "Via")[0].split("branch=")[1].split(";")[0]
+                b2 = st.header(req2, "Via")[0].split("branch=")[1].split(";")[0]
+                assert b1 != b2, "the second address must get a new branch"
+                reply_to(second, req2, 200, "OK", a2)
+                code, resp = final_of(caller, timeout=5)
+                assert code == 200, resp[:200]
+                if answer_503:  # the 503's ACK went to the first address
+                    first.settimeout(2)
+                    ack = first.recv(65535)
+                    assert ack.startswith(b"ACK "), ack[:80]
+
+        try:
+            t.run("RFC 3263 failover: 503 from the first SRV target, the second answers",
+                  failover, True)
+            t.run("RFC 3263 failover: no answer (Timer B) from the first, the second answers",
+                  failover, False)
+        finally:
+            t.run("dns failover proxy: SIGTERM -> exit 0", srv.stop)
+
+
 def run_rate_limit(t, bin_dir):
     """[proxy] rate_limit: a source over its share gets 503 with Retry-After,
     another source is not affected."""
@@ -822,6 +882,7 @@ def main():
     run_no_leftovers(t, args.bin_dir)
     run_rate_limit(t, args.bin_dir)
     run_dns(t, args.bin_dir)
+    run_dns_failover(t, args.bin_dir)
     tmp = tempfile.mkdtemp(prefix="siphond-pxauth-")
     asrv = rt.RegSiphond(args.bin_dir, os.path.join(tmp, "data"), config=AUTH_CONF,
                          users={"jack": "jpw", "kate": "kpw"})
