@@ -17,6 +17,9 @@
 /* Datagrams read per wake-up before yielding to other fds (level-triggered,
  * so the rest is read on the next round). */
 #define UDP_BATCH 256
+/* Datagrams per recvmmsg(): a wake-up that finds fewer than this many makes
+ * one system call, not one per datagram plus a last one that says EAGAIN. */
+#define UDP_MMSG 8
 
 struct tp_udp {
 	struct loop *loop;
@@ -27,7 +30,7 @@ struct tp_udp {
 	const struct tp_egress *egress;
 	tp_udp_recv_cb cb;
 	void *arg;
-	char buf[UDP_BUF];
+	char buf[UDP_MMSG][UDP_BUF];
 };
 
 const struct tp_addr *tp_udp_local(const struct tp_udp *u)
@@ -63,45 +66,56 @@ static void rx_local_from(struct tp_udp *u, struct msghdr *mh)
 	}
 }
 
+union udp_ctl {
+	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct cmsghdr align;
+};
+
 static void on_readable(int fd, unsigned events, void *arg)
 {
 	struct tp_udp *u = arg;
+	struct mmsghdr mm[UDP_MMSG];
+	struct tp_addr src[UDP_MMSG];
+	struct iovec iov[UDP_MMSG];
+	union udp_ctl ctl[UDP_MMSG];
 
 	(void)events;
-	for (int i = 0; i < UDP_BATCH; i++) {
-		struct tp_addr src;
-		ssize_t n;
+	for (int round = 0; round < UDP_BATCH / UDP_MMSG; round++) {
+		int n;
 
-		union {
-			char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-			struct cmsghdr align;
-		} ctl;
-		struct iovec iov = { u->buf, sizeof(u->buf) };
-		struct msghdr mh = { .msg_name = &src.ss, .msg_namelen = sizeof(src.ss),
-				     .msg_iov = &iov, .msg_iovlen = 1,
-				     .msg_control = u->wildcard ? ctl.buf : NULL,
-				     .msg_controllen = u->wildcard ? sizeof(ctl.buf) : 0 };
-
-		memset(&src, 0, sizeof(src));
-		n = recvmsg(fd, &mh, MSG_TRUNC);
-		src.len = mh.msg_namelen;
+		for (int i = 0; i < UDP_MMSG; i++) {
+			iov[i] = (struct iovec){ u->buf[i], UDP_BUF };
+			memset(&src[i], 0, sizeof(src[i]));
+			mm[i].msg_hdr = (struct msghdr){
+				.msg_name = &src[i].ss, .msg_namelen = sizeof(src[i].ss),
+				.msg_iov = &iov[i], .msg_iovlen = 1,
+				.msg_control = u->wildcard ? ctl[i].buf : NULL,
+				.msg_controllen = u->wildcard ? sizeof(ctl[i].buf) : 0 };
+			mm[i].msg_len = 0;
+		}
+		n = recvmmsg(fd, mm, UDP_MMSG, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				/* e.g. ECONNREFUSED from an earlier ICMP error: not fatal */
-				log_debug("udp", "recvfrom: %s", strerror(errno));
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
+			/* e.g. ECONNREFUSED from an earlier ICMP error: not fatal */
+			log_debug("udp", "recvmmsg: %s", strerror(errno));
 			continue;
 		}
-		if ((size_t)n >= sizeof(u->buf)) {
-			log_debug("udp", "dropped a datagram of %zd bytes", n);
-			continue;
+		for (int i = 0; i < n; i++) {
+			src[i].len = mm[i].msg_hdr.msg_namelen;
+			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC || mm[i].msg_len >= UDP_BUF) {
+				log_debug("udp", "dropped a datagram of more than %u bytes",
+					  mm[i].msg_len);
+				continue;
+			}
+			if (u->wildcard)
+				rx_local_from(u, &mm[i].msg_hdr);
+			u->cb(u, u->buf[i], mm[i].msg_len, &src[i], u->arg);
 		}
-		if (u->wildcard)
-			rx_local_from(u, &mh);
-		u->cb(u, u->buf, (size_t)n, &src, u->arg);
+		if (n < UDP_MMSG)
+			return; /* drained: no extra call just to hear EAGAIN */
 	}
 }
 
