@@ -33,14 +33,25 @@ struct media_cfg {
 	/* A DTMF digit received (RFC 4733 end of event), '0'-'9', '*', '#', 'A'-'D'. */
 	void (*on_dtmf)(char digit, unsigned duration_ms, void *arg);
 	void *arg;
+	/* addition: mean RTCP report interval (randomised by +-50%); 0: 5000 ms */
+	unsigned rtcp_interval_ms;
 };
 
 struct media_stats {
+	/* RTP packets (audio and events) and their payload octets, as RTCP
+	 * counts them; received: of the negotiated payload types only */
 	uint64_t pkts_sent, pkts_recv, bytes_sent, bytes_recv;
 	uint64_t pkts_lost;      /* from sequence gaps (RFC 3550 A.3) */
 	uint64_t pkts_late;      /* arrived after their playout time, dropped */
 	double jitter_ms;        /* RFC 3550 A.8 interarrival jitter */
 	uint32_t dtmf_sent, dtmf_recv;
+	/* additions (issue 6 media layer) */
+	uint64_t pkts_concealed;  /* missing packets played as concealment */
+	uint64_t rtcp_sent, rtcp_recv;
+	double rtt_ms;            /* round trip from the peer's RTCP reports; 0 until known */
+	int64_t remote_lost;      /* the peer's count of our packets lost (its RTCP reports) */
+	double remote_jitter_ms;  /* the peer's interarrival jitter of our packets */
+	bool remote_bye;          /* the peer sent an RTCP BYE */
 };
 
 /* Bind the sockets (no packets flow yet). Returns 0, -EADDRINUSE when no
@@ -52,12 +63,16 @@ int media_create(struct media_stream **out, struct loop *loop, const struct medi
 const struct tp_addr *media_local(const struct media_stream *m);
 /* Start (or re-target) the stream: send to remote with payload type pt (0
  * PCMU, 8 PCMA), telephone-event on te_pt (0: none). send/recv say what
- * flows (hold: send false or recv false per the SDP direction). */
+ * flows (hold: send false or recv false per the SDP direction). remote NULL
+ * keeps the current one (none yet: nothing is sent until symmetric RTP
+ * learns it); 0.0.0.0 / :: (RFC 3264 §8.4 hold) means send nothing. Returns
+ * 0, -EINVAL (pt not 0/8, te_pt >= 128 or == pt, remote of the other
+ * address family or port 0) or -ENOMEM. */
 int media_start(struct media_stream *m, const struct tp_addr *remote, uint8_t pt, uint8_t te_pt,
 		bool send, bool recv);
 /* Queue DTMF digits ("123#") as RFC 4733 events, one after another (each
  * 100 ms of tone then a gap); -ENOTSUP when te_pt is 0, -EINVAL for a bad
- * digit. */
+ * digit (nothing queued), -ENOSPC beyond 64 queued digits. */
 int media_send_dtmf(struct media_stream *m, const char *digits);
 void media_get_stats(const struct media_stream *m, struct media_stats *out);
 /* Stop sending, send an RTCP BYE, finish the WAV recording (header

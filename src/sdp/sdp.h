@@ -25,6 +25,7 @@ struct sdp_fmt {
 	uint8_t pt;
 	char name[16];   /* "PCMU", "PCMA", "telephone-event" */
 	uint32_t rate;   /* 8000 */
+	uint8_t channels; /* addition: rtpmap's encoding parameters, 1 when absent */
 };
 
 /* The first audio stream of a session description. */
@@ -33,8 +34,12 @@ struct sdp_audio {
 	bool port_zero;      /* m=audio 0: the stream is rejected / disabled */
 	enum sdp_dir dir;
 	unsigned nfmt;
-	struct sdp_fmt fmt[SDP_MAX_FMT]; /* in the m= line's order of preference */
+	/* in the m= line's order of preference; when it lists more than
+	 * SDP_MAX_FMT (up to 64), PCMU, PCMA and telephone-event/8000 are kept
+	 * first, then the others in order */
+	struct sdp_fmt fmt[SDP_MAX_FMT];
 	unsigned ptime_ms;   /* a=ptime, 0 when absent */
+	char proto[24];      /* addition: the m= line's transport, "RTP/AVP" */
 };
 
 struct sdp_session {
@@ -44,12 +49,17 @@ struct sdp_session {
 };
 
 /* Parse a session description. Returns 0, or -EINVAL (not SDP, or a field
- * out of bounds), -ENOENT (no audio m= line: has_audio false). */
+ * out of bounds), -ENOENT (no audio m= line: has_audio false). Addresses
+ * must be numeric; a rejected stream (port 0) without c= gets 0.0.0.0. On
+ * -EINVAL *out is all zero. */
 int sdp_parse(struct sdp_session *out, const char *buf, size_t len);
 
 /* Write an SDP body for one audio stream at addr offering fmts (and, when
- * te_pt != 0, telephone-event 0-16 on te_pt). Returns the length written, or
- * -ENOSPC when cap is too small. user is the o= username ("-" when NULL). */
+ * te_pt != 0, telephone-event 0-16 on te_pt). Returns the length written
+ * (NUL-terminated, so cap must exceed it), or -ENOSPC when cap is too
+ * small, -EINVAL for no pts, a pt >= 128, an address neither IPv4 nor IPv6
+ * or a user with spaces or controls. user is the o= username ("-" when
+ * NULL). a=rtpmap is written for the static types we know and te_pt. */
 int sdp_write(char *buf, size_t cap, const char *user, uint64_t sess_id, uint64_t sess_version,
 	      const struct tp_addr *addr, const uint8_t *pts, unsigned npts, uint8_t te_pt,
 	      enum sdp_dir dir);
@@ -59,7 +69,9 @@ int sdp_write(char *buf, size_t cap, const char *user, uint64_t sess_id, uint64_
  * the answer direction (§6.1: sendonly -> recvonly, recvonly -> sendonly,
  * inactive -> inactive; local_dir narrows it, e.g. we are on hold). Returns
  * 0 with *pt and *te_pt (0: none) set, or -ENOTSUP when no codec matches
- * (the caller answers 488). */
+ * (the caller answers 488). Also -ENOTSUP for a stream the offer disabled
+ * (port 0) or a profile other than RTP/AVP (SRTP, AVPF). An offer with
+ * c=0.0.0.0 (§8.4) is treated as not receiving: the answer does not send. */
 int sdp_negotiate(const struct sdp_audio *offer, enum sdp_dir local_dir, uint8_t *pt,
 		  uint8_t *te_pt, enum sdp_dir *answer_dir);
 

@@ -1,326 +1,93 @@
-/* siphonctl: administration of a data directory. For now the subscriber
- * store (digest users): user add|del|list. The password comes from a
- * no-echo prompt on a terminal or from one line of stdin; it is hashed
- * (subscriber/sub.h) and wiped, never stored, echoed or logged. */
-#include "base/fs.h"
-#include "base/log.h"
-#include "subscriber/sub.h"
+/* siphonctl: administration of siphond. Subscribers (digest users) are
+ * changed in the data directory's database directly (user.c); the location
+ * service, statistics, health and reload go through the running server's
+ * HTTP interface (docs/siphonctl.md). */
+#include "siphonctl/ctl.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <getopt.h>
-#include <limits.h>
-#include <openssl/crypto.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sysexits.h>
-#include <termios.h>
-#include <unistd.h>
-
-/* Exit codes: 0 ok, 1 failure (exists, not found, database), 64 usage. */
-#define EXIT_FAIL 1
-#define EXIT_USAGE EX_USAGE
-#define DATA_DIR_DEFAULT "var"
-#define PASSWORD_MAX 1024
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: siphonctl [--data-dir DIR] user add [--replace] USER@DOMAIN\n"
-		"       siphonctl [--data-dir DIR] user del USER@DOMAIN\n"
-		"       siphonctl [--data-dir DIR] user list [DOMAIN]\n"
-		"  -d, --data-dir DIR  siphond's data directory (default ./%s)\n"
+		"usage: siphonctl [OPTIONS] user add [--replace] USER@DOMAIN\n"
+		"       siphonctl [OPTIONS] user del USER@DOMAIN\n"
+		"       siphonctl [OPTIONS] user list [DOMAIN]\n"
+		"       siphonctl [OPTIONS] location show AOR\n"
+		"       siphonctl [OPTIONS] location dump\n"
+		"       siphonctl [OPTIONS] location flush [AOR]\n"
+		"       siphonctl [OPTIONS] stats | health | reload\n"
+		"  -f, --config FILE   siphond's config file, for data_dir and [http] listen\n"
+		"                      (default %s, if it exists)\n"
+		"  -d, --data-dir DIR  siphond's data directory (default: the config's, else %s)\n"
+		"      --http ADDR     siphond's HTTP interface (default: the config's [http]\n"
+		"                      listen, else %s)\n"
+		"      --json          print the server's JSON instead of text\n"
 		"  -r, --replace       user add: replace an existing subscriber's password\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version\n"
+		"user commands work on the database; the others need a running siphond.\n"
 		"The password is prompted for twice without echo on a terminal, otherwise\n"
-		"read as one line of standard input.\n",
-		DATA_DIR_DEFAULT);
+		"read as one line of standard input. location flush without an AoR removes\n"
+		"every binding.\n",
+		CTL_CONFIG_DEFAULT, CTL_DATA_DIR_DEFAULT, CTL_HTTP_DEFAULT);
 }
 
-/* mkdir -p, as siphond does for its own data directory. */
-static int data_dir_prepare(const char *dir)
+enum { OPT_HTTP = 256, OPT_JSON };
+
+static int dispatch(const struct ctl_opts *o, int argc, char **argv)
 {
-	char failed[PATH_MAX];
-	int err = fs_mkdir_p(dir, 0750, failed, sizeof(failed));
+	const char *cmd = argv[0];
 
-	if (err == -EINVAL)
-		fprintf(stderr, "siphonctl: bad data directory '%s'\n", dir);
-	else if (err < 0)
-		fprintf(stderr, "siphonctl: cannot create %s: %s\n", failed, strerror(-err));
-	return err;
-}
-
-/* ---- password input ---- */
-
-static struct termios tty_saved;
-static volatile sig_atomic_t tty_changed;
-
-static void tty_restore(void)
-{
-	if (tty_changed) {
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
-		tty_changed = 0;
-	}
-}
-
-/* Ctrl-C at the prompt must not leave the terminal without echo. */
-static void on_signal(int signo)
-{
-	tty_restore();
-	signal(signo, SIG_DFL);
-	raise(signo);
-}
-
-/* Read one line with read(2), byte by byte: no stdio buffer keeps a copy and
- * nothing after the newline is consumed. Returns the length (newline
- * stripped), -ENOSPC (too long) or -EIO. */
-static int read_line(char *buf, size_t cap)
-{
-	size_t n = 0;
-
-	for (;;) {
-		char c;
-		ssize_t r = read(STDIN_FILENO, &c, 1);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -EIO;
-		if (r == 0 || c == '\n')
-			break;
-		if (n + 1 >= cap) {
-			OPENSSL_cleanse(buf, cap);
-			return -ENOSPC;
-		}
-		buf[n++] = c;
-	}
-	buf[n] = '\0';
-	return (int)n;
-}
-
-static int prompt(const char *text, char *buf, size_t cap)
-{
-	struct termios t = tty_saved;
-	int n;
-
-	t.c_lflag &= ~(tcflag_t)ECHO;
-	t.c_lflag |= ECHONL;
-	fputs(text, stderr);
-	fflush(stderr);
-	tty_changed = 1;
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) < 0) {
-		tty_changed = 0;
-		return -errno;
-	}
-	n = read_line(buf, cap);
-	tty_restore();
-	return n;
-}
-
-/* The password into pw (NUL-terminated): on a terminal asked twice without
- * echo, otherwise exactly one line of stdin. Returns its length or -errno
- * (reason printed). */
-static int password_read(char pw[PASSWORD_MAX])
-{
-	char again[PASSWORD_MAX];
-	int n, m;
-
-	if (!isatty(STDIN_FILENO)) {
-		n = read_line(pw, PASSWORD_MAX);
-	} else {
-		if (tcgetattr(STDIN_FILENO, &tty_saved) < 0) {
-			fprintf(stderr, "siphonctl: terminal: %s\n", strerror(errno));
-			return -EIO;
-		}
-		signal(SIGINT, on_signal);
-		signal(SIGTERM, on_signal);
-		signal(SIGHUP, on_signal);
-		n = prompt("Password: ", pw, PASSWORD_MAX);
-		m = n < 0 ? n : prompt("Retype password: ", again, sizeof(again));
-		if (n >= 0 && m >= 0 && (n != m || memcmp(pw, again, (size_t)n) != 0)) {
-			fprintf(stderr, "siphonctl: the passwords do not match\n");
-			n = -EINVAL;
-		} else if (m < 0) {
-			n = m;
-		}
-		OPENSSL_cleanse(again, sizeof(again));
-	}
-	if (n == -ENOSPC)
-		fprintf(stderr, "siphonctl: password longer than %d bytes\n", PASSWORD_MAX - 1);
-	else if (n == 0)
-		fprintf(stderr, "siphonctl: empty password refused\n");
-	else if (n < 0 && n != -EINVAL)
-		fprintf(stderr, "siphonctl: cannot read the password: %s\n", strerror(-n));
-	if (n <= 0) {
-		OPENSSL_cleanse(pw, PASSWORD_MAX);
-		return n < 0 ? n : -EINVAL;
-	}
-	return n;
-}
-
-/* ---- user commands ---- */
-
-struct aor {
-	char buf[SUB_USER_MAX + SUB_DOMAIN_MAX + 2];
-	struct str user, domain;
-};
-
-/* Check USER@DOMAIN; the domain is lowercased, as hostnames compare
- * case-insensitively (RFC 3261 §19.1.4) and the realm must be one string. */
-static int aor_get(const char *arg, struct aor *a)
-{
-	const char *why = NULL;
-	size_t n = strlen(arg);
-
-	if (n >= sizeof(a->buf)) {
-		fprintf(stderr, "siphonctl: '%s': too long\n", arg);
-		return -EINVAL;
-	}
-	memcpy(a->buf, arg, n + 1);
-	if (sub_aor_parse(str_make(a->buf, n), &a->user, &a->domain, &why) < 0) {
-		fprintf(stderr, "siphonctl: '%s': %s\n", arg, why);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < a->domain.len; i++)
-		a->buf[a->user.len + 1 + i] = (char)tolower((unsigned char)a->domain.s[i]);
-	return 0;
-}
-
-static int user_add(struct sub *s, const struct aor *a, bool replace)
-{
-	char pw[PASSWORD_MAX];
-	int n = password_read(pw), err;
-
-	if (n < 0)
-		return EXIT_FAIL;
-	err = sub_add(s, a->user, a->domain, str_make(pw, (size_t)n), replace);
-	OPENSSL_cleanse(pw, sizeof(pw));
-	if (err == -EEXIST) {
-		fprintf(stderr, "siphonctl: %s already exists (use --replace)\n", a->buf);
-		return EXIT_FAIL;
-	}
-	if (err < 0) {
-		fprintf(stderr, "siphonctl: cannot add %s: %s\n", a->buf, strerror(-err));
-		return EXIT_FAIL;
-	}
-	return 0;
-}
-
-static int user_del(struct sub *s, const struct aor *a)
-{
-	int err = sub_del(s, a->user, a->domain);
-
-	if (err == -ENOENT) {
-		fprintf(stderr, "siphonctl: %s not found\n", a->buf);
-		return EXIT_FAIL;
-	}
-	if (err < 0) {
-		fprintf(stderr, "siphonctl: cannot delete %s: %s\n", a->buf, strerror(-err));
-		return EXIT_FAIL;
-	}
-	return 0;
-}
-
-static int print_entry(void *arg, const struct sub_entry *e)
-{
-	(void)arg;
-	/* strongest first, as the challenges offer them (RFC 8760 §2.4) */
-	printf("%.*s@%.*s  algorithms:%s%s\n", STR_FMT(e->user), STR_FMT(e->domain),
-	       e->has_sha256 ? " SHA-256" : "", e->has_md5 ? " MD5" : "");
-	return 0;
-}
-
-static int user_list(struct sub *s, const char *domain)
-{
-	struct str d;
-	int err;
-
-	if (domain) {
-		char buf[SUB_DOMAIN_MAX + 1];
-		size_t n = strlen(domain);
-
-		if (n >= sizeof(buf))
-			n = sizeof(buf) - 1; /* too long to match anything anyway */
-		for (size_t i = 0; i < n; i++)
-			buf[i] = (char)tolower((unsigned char)domain[i]);
-		d = str_make(buf, n);
-		err = sub_list(s, &d, print_entry, NULL);
-	} else {
-		err = sub_list(s, NULL, print_entry, NULL);
-	}
-	if (fflush(stdout) != 0 && !err)
-		err = -EIO;
-	if (err < 0) {
-		fprintf(stderr, "siphonctl: cannot list: %s\n", strerror(-err));
-		return EXIT_FAIL;
-	}
-	return 0;
-}
-
-enum cmd { CMD_ADD, CMD_DEL, CMD_LIST };
-
-static int run(const char *data_dir, enum cmd cmd, const char *arg, bool replace)
-{
-	char path[PATH_MAX];
-	struct aor a;
-	struct sub *s = NULL;
-	int rc, err;
-
-	/* validate before touching the disk */
-	if (cmd != CMD_LIST && aor_get(arg, &a) < 0)
-		return EXIT_USAGE;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", data_dir, SUB_DB_FILE) >=
-	    sizeof(path)) {
-		fprintf(stderr, "siphonctl: data directory path too long\n");
-		return EXIT_USAGE;
-	}
-	if (data_dir_prepare(data_dir) < 0)
-		return EXIT_FAIL;
-	err = sub_open(&s, path);
-	if (err < 0) {
-		fprintf(stderr, "siphonctl: cannot open %s: %s\n", path, strerror(-err));
-		return EXIT_FAIL;
-	}
-	switch (cmd) {
-	case CMD_ADD:
-		rc = user_add(s, &a, replace);
-		break;
-	case CMD_DEL:
-		rc = user_del(s, &a);
-		break;
-	default:
-		rc = user_list(s, arg);
-		break;
-	}
-	sub_close(s);
-	return rc;
+	if (!strcmp(cmd, "user"))
+		return ctl_user(o, argc - 1, argv + 1);
+	if (o->replace)
+		return CTL_BAD_ARGS;
+	if (!strcmp(cmd, "location"))
+		return ctl_location(o, argc - 1, argv + 1);
+	if (argc != 1)
+		return CTL_BAD_ARGS;
+	if (!strcmp(cmd, "stats"))
+		return ctl_stats(o);
+	if (!strcmp(cmd, "health"))
+		return ctl_health(o);
+	if (!strcmp(cmd, "reload"))
+		return ctl_reload(o);
+	return CTL_BAD_ARGS;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'f' },
 		{ "data-dir", required_argument, NULL, 'd' },
+		{ "http", required_argument, NULL, OPT_HTTP },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "replace", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *data_dir = DATA_DIR_DEFAULT, *verb, *arg;
-	bool replace = false;
-	enum cmd cmd;
-	int opt, nargs;
+	struct ctl_opts o = { 0 };
+	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "d:rhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "f:d:rhV", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'f':
+			o.config = optarg;
+			break;
 		case 'd':
-			data_dir = optarg;
+			o.data_dir = optarg;
+			break;
+		case OPT_HTTP:
+			o.http = optarg;
+			break;
+		case OPT_JSON:
+			o.json = true;
 			break;
 		case 'r':
-			replace = true;
+			o.replace = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -330,26 +97,20 @@ int main(int argc, char **argv)
 			return 0;
 		default:
 			usage(stderr);
-			return EXIT_USAGE;
+			return CTL_EXIT_USAGE;
 		}
 	}
-	nargs = argc - optind;
-	if (nargs < 2 || strcmp(argv[optind], "user") != 0)
-		goto bad;
-	verb = argv[optind + 1];
-	arg = nargs > 2 ? argv[optind + 2] : NULL;
-	if (!strcmp(verb, "add") && nargs == 3)
-		cmd = CMD_ADD;
-	else if (!strcmp(verb, "del") && nargs == 3 && !replace)
-		cmd = CMD_DEL;
-	else if (!strcmp(verb, "list") && nargs <= 3 && !replace)
-		cmd = CMD_LIST;
-	else
-		goto bad;
-	/* the sqlite layer logs its reasons through base/log */
-	log_set_level(LOG_ERROR);
-	return run(data_dir, cmd, arg, replace);
-bad:
-	usage(stderr);
-	return EXIT_USAGE;
+	if (optind >= argc) {
+		usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	rc = ctl_conf_load(&o);
+	if (rc == 0)
+		rc = dispatch(&o, argc - optind, argv + optind);
+	ctl_conf_free(&o);
+	if (rc == CTL_BAD_ARGS) {
+		usage(stderr);
+		rc = CTL_EXIT_USAGE;
+	}
+	return rc;
 }

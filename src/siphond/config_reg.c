@@ -1,6 +1,7 @@
 /* The registrar's settings: [domains], [registrar], [location], [auth]
  * (docs/configuration.md). */
 #include "siphond/server.h"
+#include "siphond/http.h"
 
 #include "auth/auth.h"
 #include "base/mem.h"
@@ -48,6 +49,8 @@ void sd_config_clear_reg(struct sd_config *c)
 	mem_free(c->auth_secret_file);
 	mem_free(c->dns_servers);
 	c->dns_servers = NULL;
+	mem_free(c->http_listen);
+	c->http_listen = NULL;
 	c->loc_database = c->redis_addr = c->redis_prefix = c->redis_password = NULL;
 	c->auth_secret_file = NULL;
 	for (unsigned i = 0; i < c->nmoved; i++) {
@@ -425,5 +428,18 @@ int sd_config_set_reg(struct sd_config *c, const char *section, const char *key,
 		return set_location(c, key, value, why);
 	if (strcmp(section, "auth") == 0)
 		return set_auth(c, key, value, why);
+	if (strcmp(section, "http") == 0) {
+		struct tp_addr a;
+
+		if (strcmp(key, "listen") != 0) {
+			*why = "unknown key";
+			return -EINVAL;
+		}
+		if (sd_http_addr_parse(value, &a) < 0) {
+			*why = "expected ADDR:PORT, e.g. 127.0.0.1:8080";
+			return -EINVAL;
+		}
+		return sd_cfg_str(&c->http_listen, value, why);
+	}
 	return -ENOENT;
 }

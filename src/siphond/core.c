@@ -3,7 +3,9 @@
  * dropped (§18.1.2). Routing arrives with the proxy. */
 #include "siphond/core.h"
 #include "siphond/core_priv.h"
+#include "siphond/metrics.h"
 #include "siphond/proxy.h"
+#include "siphond/reload.h"
 
 #include "base/log.h"
 #include "base/loop.h"
@@ -40,6 +42,8 @@ int sd_core_create(struct sd_core **out, const struct sd_core_cfg *cfg)
 		c->salt = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
 	sd_tsx_init(c, cfg);
 	sd_pxy_init(c, cfg);
+	if (cfg)
+		c->idx = cfg->idx; /* its counter block (metrics.h), proxy or not */
 	if (cfg && c->loop)
 		c->ratelim = cfg->ratelim;
 	if (cfg) {
@@ -52,6 +56,18 @@ int sd_core_create(struct sd_core **out, const struct sd_core_cfg *cfg)
 	}
 	*out = c;
 	return 0;
+}
+
+void sd_core_set_live(struct sd_core *c, const struct sd_live *l)
+{
+	if (c->regsvc && l->regsvc)
+		c->regsvc = l->regsvc;
+	if (c->pcfg && l->pxy)
+		c->pcfg = l->pxy;
+	if (c->self && l->self)
+		c->self = l->self;
+	if (c->loop)
+		c->ratelim = l->ratelim;
 }
 
 void sd_core_destroy(struct sd_core *c)
@@ -136,9 +152,11 @@ void sd_respond(struct sd_core *c, const struct sip_msg *m, const struct sd_in *
 		n = sip_resp_build(out->buf, out->cap, m, code, str_cstr(reason), &opt);
 	}
 	if (n < 0) {
-		log_warn(MOD, "%u response does not fit the reply buffer: dropped", code);
+		log_warn(MOD, "%u response does not fit the reply buffer: dropped (call-id %.*s)",
+			 code, STR_FMT(m->call_id));
 		return;
 	}
+	sd_mx_response(c->idx, code);
 	/* the request's server transaction sends it and keeps it for
 	 * retransmission; without one it goes out statelessly */
 	if (!c->cur_tsx || sd_tsx_respond(c, code, out->buf, (size_t)n) != 0)
@@ -225,11 +243,13 @@ static void handle_request(struct sd_core *c, const struct sip_msg *m, const str
 		char peer[80];
 
 		c->limited++;
+		sd_mx_count(c->idx, SD_MX_RATE_LIMITED);
 		if (loop_now(c->loop) - c->limited_logged_ms >= 1000) {
 			c->limited_logged_ms = loop_now(c->loop);
-			log_warn(MOD, "%.*s from %s over the rate limit: 503 (%llu refused so far)",
-				 STR_FMT(m->method), tp_addr_fmt(&in->src, peer, sizeof(peer)),
-				 (unsigned long long)c->limited);
+			log_warn(MOD, "%.*s from %s over the rate limit: 503 (%llu refused so far; "
+				 "call-id %.*s)", STR_FMT(m->method),
+				 tp_addr_fmt(&in->src, peer, sizeof(peer)),
+				 (unsigned long long)c->limited, STR_FMT(m->call_id));
 		}
 		sd_respond(c, m, in, out, 503, "Rate Limit Exceeded", STR_LIT("Retry-After: 1\r\n"));
 		return;
@@ -337,6 +357,13 @@ ssize_t sd_core_input(struct sd_core *c, const struct sd_in *in, struct sd_out *
 		return 0;
 	}
 	skipped = (size_t)(m->buf - in->buf);
+	/* a handed-over message was counted where it arrived */
+	if (!c->handed && rc != 0)
+		sd_mx_count(c->idx, SD_MX_PARSE_ERRORS);
+	else if (!c->handed && m->is_request)
+		sd_mx_request(c->idx, m->method_id);
+	else if (!c->handed)
+		sd_mx_count(c->idx, SD_MX_RESP_RECEIVED);
 	if (rc != 0) {
 		log_info(MOD, "malformed %s from %s %s: %s at byte %zu (call-id %.*s)%s",
 			 m->is_request ? "request" : "response", tp_proto_name(in->proto),

@@ -120,6 +120,12 @@ struct sd_out {
 };
 
 int sd_core_create(struct sd_core **out, const struct sd_core_cfg *cfg);
+
+struct sd_live;
+/* A reload (reload.h): from now on read the registrar policy, the proxy
+ * settings, the identity and the rate limiter of l, for the parts this core
+ * was created with. Call from the core's thread, between two inputs. */
+void sd_core_set_live(struct sd_core *c, const struct sd_live *l);
 void sd_core_destroy(struct sd_core *c);
 
 /* Handle the message at the front of in->buf. Returns the number of bytes

@@ -2,6 +2,7 @@
  * for the registrar (§22.2), 407 / Proxy-Authenticate for the proxy
  * (§22.3), with the digest server and the subscriber store of regsvc. */
 #include "siphond/core_priv.h"
+#include "siphond/metrics.h"
 
 #include "auth/auth.h"
 #include "base/log.h"
@@ -54,6 +55,7 @@ static void challenge(struct sd_core *c, const struct sip_msg *m, const struct s
 		return;
 	}
 	sd_respond(c, m, in, out, proxy ? 407 : 401, NULL, str_make(hdrs, (size_t)n));
+	sd_mx_count(c->idx, SD_MX_AUTH_CHALLENGES);
 }
 
 int sd_realm_of(struct str host, char *out, size_t cap)
@@ -110,6 +112,7 @@ bool sd_auth_check(struct sd_core *c, const struct sip_msg *m, const struct sd_i
 		log_info(MOD, "%.*s from %s: %s: 403 (call-id %.*s)", STR_FMT(m->method),
 			 tp_addr_fmt(&in->src, peer, sizeof(peer)), res.why, STR_FMT(m->call_id));
 		sd_respond(c, m, in, out, 403, "Wrong Credentials", STR_NULL);
+		sd_mx_count(c->idx, SD_MX_AUTH_FAILURES);
 		return true;
 	case AUTH_MALFORMED:
 		log_info(MOD, "%.*s from %s: bad credentials: %s", STR_FMT(m->method),
@@ -117,6 +120,7 @@ bool sd_auth_check(struct sd_core *c, const struct sip_msg *m, const struct sd_i
 		sd_respond(c, m, in, out, 400,
 			   proxy ? "Bad Proxy-Authorization Header" : "Bad Authorization Header",
 			   STR_NULL);
+		sd_mx_count(c->idx, SD_MX_AUTH_FAILURES);
 		return true;
 	default:
 		log_err(MOD, "subscriber lookup failed: %s", strerror(-st));

@@ -4,6 +4,7 @@
  * durable: the request is kept (a copy of its bytes) with its server
  * transaction until the worker's completion queue runs the callback. */
 #include "siphond/core_priv.h"
+#include "siphond/metrics.h"
 
 #include "auth/auth.h"
 #include "base/log.h"
@@ -35,6 +36,7 @@ struct reg_pend {
 	enum tp_proto proto;
 	struct tp_addr src, local;
 	uint64_t conn_id;
+	uint64_t mx_t0;       /* when it arrived (metrics.h) */
 	size_t len;
 	char buf[]; /* the request */
 };
@@ -152,6 +154,7 @@ static void on_reg_done(void *arg, uint16_t code, const char *reason, struct str
 	struct reg_pend *p = arg;
 	char peer[80];
 
+	sd_mx_observe(p->c->idx, SD_MX_H_REGISTER, p->mx_t0);
 	if (code >= 300)
 		log_info(MOD, "REGISTER from %s %s: %u %s", tp_proto_name(p->proto),
 			 tp_addr_fmt(&p->src, peer, sizeof(peer)), code, reason);
@@ -250,6 +253,7 @@ bool sd_reg_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 	*p = (struct reg_pend){ .c = c, .sync = true, .m = m, .in = in, .out = out,
 				.proto = in->proto, .src = in->src, .local = in->local,
 				.conn_id = in->conn_id, .len = m->len };
+	p->mx_t0 = sd_mx_now_us();
 	memcpy(p->buf, m->buf, m->len);
 	snprintf(recv, sizeof(recv), "%s:%s", tp_proto_lc(in->proto),
 		 tp_addr_fmt(&in->src, ab, sizeof(ab)));

@@ -333,6 +333,7 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 	struct sd_pxy *p;
 	struct sd_stx *x;
 	const struct sd_route *sroute;
+	size_t hoplen;
 	bool routed, uri_ok, served, initial, along, authed;
 	int rc;
 
@@ -387,7 +388,10 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 		sd_respond(c, m, in, out, 403, "Relaying Denied", STR_NULL);
 		return true;
 	}
-	p = mem_zalloc(sizeof(*p) + m->len);
+	/* the [routes] hop is copied after the request: a reload may free the
+	 * configuration it came from while the context lives */
+	hoplen = sroute ? strlen(sroute->hop) : 0;
+	p = mem_zalloc(sizeof(*p) + m->len + hoplen);
 	if (!p) {
 		sd_respond(c, m, in, out, 500, "Out of Memory", STR_NULL);
 		return true;
@@ -409,8 +413,10 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 		 * a static route: the Request-URI stays, the next hop is what is
 		 * left of the route, else the [routes] hop */
 		p->ntg = 1;
-		if (sroute)
-			p->tg[0].hop = str_cstr(sroute->hop);
+		if (sroute) {
+			memcpy(p->req + m->len, sroute->hop, hoplen);
+			p->tg[0].hop = str_make(p->req + m->len, hoplen);
+		}
 	} else {
 		if (moved(c, m, in, out, &u) || !lookup_targets(c, m, in, out, &u, p)) {
 			mem_free(p);
@@ -431,6 +437,7 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 	if (p->next)
 		p->next->prev = p;
 	c->live_pxy = p;
+	p->mx_t0 = sd_mx_pxy_start(c->idx, p->invite && p->initial);
 	c->pending = p;
 	return true;
 }

@@ -21,6 +21,7 @@ void sd_pxy_upstream(struct sd_pxy *p, uint16_t code, const char *buf, size_t le
 	struct sd_stx *x = sd_pxy_stx(p);
 	int rc;
 
+	sd_mx_upstream(c->idx, code, p->invite, p->mx_t0, &p->mx_seen);
 	tsx_lock(p->stx);
 	rc = tsx_server_respond(p->stx, code, buf, len);
 	tsx_unlock(p->stx);
@@ -85,6 +86,7 @@ static void pxy_free(struct sd_pxy *p)
 	if (p->next)
 		p->next->prev = p->prev;
 	sd_pxy_stx(p)->pxy = NULL;
+	sd_mx_count(c->idx, SD_MX_PXY_FREED);
 	tsx_unref(p->stx);
 	mem_free(p->best);
 	mem_free(p->auth);

@@ -9,6 +9,7 @@
 #include "proxy/route.h"
 #include "registrar/reg.h"
 #include "siphond/proxy.h"
+#include "siphond/metrics.h"
 
 #define MOD "proxy"
 #define PXY_BRANCHES_MAX 16
@@ -64,6 +65,8 @@ struct sd_pxy {
 	struct loop_timer timer_c;
 	bool timer_c_on;
 	char *tbuf;                 /* the targets of a lookup and their strings */
+	uint64_t mx_t0;             /* created (metrics.h latency) */
+	uint8_t mx_seen;            /* responses timed (sd_mx_upstream) */
 	size_t req_len;
 	char req[];                 /* the request as received */
 };

@@ -3,7 +3,10 @@
 #include "base/mem.h"
 #include "proxy/route.h"
 #include "siphond/core.h"
+#include "location/loc.h"
+#include "siphond/http.h"
 #include "siphond/regsvc.h"
+#include "siphond/reload.h"
 #include "siphond/worker.h"
 #include "transport/egress.h"
 #include "transport/ratelim.h"
@@ -289,6 +292,15 @@ int sd_config_set(struct sd_config *c, const char *section, const char *key, con
 			}
 			return 0;
 		}
+		if (strcmp(key, "target") == 0) {
+			if (log_target_parse(value, &c->log_target) < 0) {
+				*why = "expected stderr or syslog";
+				return -EINVAL;
+			}
+			return 0;
+		}
+		if (strcmp(key, "sip_trace") == 0)
+			return sd_cfg_bool(&c->log_sip_trace, value, why);
 		*why = "unknown key";
 		return -EINVAL;
 	}
@@ -380,7 +392,40 @@ struct sd_server {
 	unsigned nworkers;
 	struct sd_listen bound[SD_LISTEN_MAX]; /* with the real ports */
 	unsigned nbound;
+	struct sd_http *http;       /* [http] listen; NULL: off */
+	struct sd_live live0;       /* the settings at start (reload.h) */
+	const struct sd_live *_Atomic live; /* the current ones, read by the workers */
+	struct sd_reload *rl;
 };
+
+/* ---- reload (reload.c does the work) ---- */
+
+static void reload_notify(void *arg)
+{
+	struct sd_server *s = arg;
+
+	for (unsigned i = 0; i < s->nworkers; i++)
+		sd_worker_reload(s->w[i]);
+}
+
+static uint64_t reload_acked(void *arg)
+{
+	struct sd_server *s = arg;
+	uint64_t min = UINT64_MAX;
+
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		uint64_t v = sd_worker_live_seq(s->w[i]);
+
+		if (v < min)
+			min = v;
+	}
+	return min;
+}
+
+int sd_server_reload(struct sd_server *s, struct sd_config *ncfg, struct loop *main_loop)
+{
+	return sd_reload_apply(s->rl, ncfg, main_loop);
+}
 
 unsigned sd_server_workers(const struct sd_server *s)
 {
@@ -508,6 +553,7 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 	s->sh.tls_cli = s->tls_cli;
 	s->sh.workers = s->w;
 	s->sh.nworkers = &s->nworkers;
+	s->sh.live = &s->live;
 	s->quota.max = cfg->tcp_max_conns;
 	s->sh.egress = s->egress;
 	s->sh.tsx = s->tsx;
@@ -547,6 +593,23 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 	s->self = (struct pxy_self){ .listen = s->self_addr, .listen_proto = s->self_proto,
 				     .nlisten = s->nbound, .names = s->self_names,
 				     .nnames = cfg->ndomains };
+	if (cfg->http_listen) {
+		err = sd_http_create(&s->http, &(struct sd_http_cfg){
+			.listen = cfg->http_listen, .workers = s->nworkers, .tsx = s->tsx,
+			.loc = s->regsvc ? s->regsvc->loc : NULL,
+			.loc_backend = loc_backend_name((enum loc_backend)cfg->loc_backend) });
+		if (err < 0)
+			goto fail;
+	}
+	s->live0 = (struct sd_live){ .regsvc = s->regsvc, .pxy = s->sh.pxy, .self = &s->self,
+				     .ratelim = s->ratelim };
+	atomic_init(&s->live, &s->live0);
+	err = sd_reload_create(&s->rl, &(struct sd_reload_host){
+		.start = cfg, .initial = &s->live0, .slot = &s->live,
+		.data_dir = cfg->data_dir ? cfg->data_dir : SD_DATA_DIR_DEFAULT,
+		.notify = reload_notify, .acked = reload_acked, .arg = s });
+	if (err < 0)
+		goto fail;
 	*out = s;
 	return 0;
 fail:
@@ -571,10 +634,12 @@ void sd_server_destroy(struct sd_server *s)
 {
 	if (!s)
 		return;
+	sd_http_destroy(s->http); /* first: it reads the location service */
 	for (unsigned i = 0; i < s->nworkers; i++)
 		sd_worker_stop(s->w[i], false); /* all at once */
 	for (unsigned i = 0; i < s->nworkers; i++)
 		sd_worker_destroy(s->w[i]); /* joins, sends the answers still owed */
+	sd_reload_destroy(s->rl); /* no worker reads the settings any more */
 	sd_regsvc_destroy(s->regsvc); /* no completion queue is left */
 	tp_ratelim_destroy(s->ratelim);
 	/* no thread uses the table any more */

@@ -17,7 +17,11 @@
 #define SD_LISTEN_MAX 32
 #define SD_WORKERS_MAX 64  /* connection ids carry the worker index */
 #define SD_EGRESS_MAX 64   /* allow + deny networks */
+#ifdef SIPHON_DATA_DIR_DEFAULT /* cmake -DSIPHON_DATA_DIR=/var/lib/siphon */
+#define SD_DATA_DIR_DEFAULT SIPHON_DATA_DIR_DEFAULT
+#else
 #define SD_DATA_DIR_DEFAULT "var"
+#endif
 #define SD_LISTEN_DEFAULT "udp:127.0.0.1:5060,tcp:127.0.0.1:5060"
 #define SD_TLS_HANDSHAKE_TIMEOUT_DEFAULT 10 /* seconds */
 #define SD_DOMAINS_MAX 256
@@ -52,6 +56,8 @@ struct sd_config {
 	char *server_name;       /* NULL: "Siphon/<version>" */
 	unsigned workers;        /* 1..SD_WORKERS_MAX; 0: sd_workers_default() */
 	enum log_level log_level;
+	enum log_target log_target;   /* [log] target: stderr (default) or syslog */
+	bool log_sip_trace;           /* [log] sip_trace: every message, at debug level */
 	unsigned tcp_max_conns;
 	unsigned tcp_max_per_source;  /* inbound connections per IP; 0: no cap */
 	unsigned tcp_idle_timeout;    /* seconds */
@@ -106,6 +112,8 @@ struct sd_config {
 	/* [routes] */
 	struct sd_route routes[SD_ROUTES_MAX];
 	unsigned nroutes;
+	/* [http] listen: the HTTP interface's address (http.h); NULL: off */
+	char *http_listen;
 };
 
 /* Settings of the [domains], [registrar], [location] and [auth] sections
@@ -183,6 +191,13 @@ unsigned sd_server_workers(const struct sd_server *s);
  * worker or connection: dropped and logged), -ENOBUFS (owner's queue full),
  * -EMSGSIZE, -EACCES (egress policy) or a send error. */
 int sd_server_send_stream(struct sd_server *s, uint64_t conn_id, const void *buf, size_t len);
+
+/* SIGHUP (reload.c): apply what can change live from ncfg (validated; taken
+ * over and freed here) without dropping calls or registrations; what needs a
+ * restart is logged and left. The workers take the new settings at a safe
+ * point of their loops; the old ones are freed on main_loop once every
+ * worker has moved on. Returns 0 or -ENOMEM (the running settings stay). */
+int sd_server_reload(struct sd_server *s, struct sd_config *ncfg, struct loop *main_loop);
 
 /* "udp:127.0.0.1:5060 tcp:[::1]:5060 tls:..." (real ports) into buf. */
 const char *sd_server_addrs(const struct sd_server *s, char *buf, size_t cap);

@@ -4,6 +4,7 @@
 #include "base/loop.h"
 #include "base/mem.h"
 #include "siphond/core.h"
+#include "siphond/reload.h"
 #include "transport/egress.h"
 #include "transport/udp.h"
 #include "transport/xq.h"
@@ -33,6 +34,8 @@ struct sd_worker {
 	struct xq *xq;   /* writes to our connections from other threads */
 	struct xq *inbox; /* messages of our transactions received by other workers */
 	int stop_fd;     /* eventfd: written to stop the loop */
+	int reload_fd;   /* eventfd: written when *sh->live changed */
+	_Atomic uint64_t live_seq; /* the generation this worker runs */
 	pthread_t thread;
 	bool started;
 	struct sd_udp udp[SD_LISTEN_MAX];
@@ -47,6 +50,23 @@ struct sd_worker *sd_worker_current(void)
 	return current;
 }
 
+/* ---- SIP trace ([log] sip_trace, --trace): every message in and out ---- */
+
+static void trace(bool sent, enum tp_proto proto, const struct tp_addr *peer, const char *buf,
+		  size_t len)
+{
+	char ab[64];
+
+	log_sip(sent, tp_proto_lc(proto), tp_addr_fmt(peer, ab, sizeof(ab)), buf, len);
+}
+
+/* one relaxed load when off: no formatting on the hot path */
+#define TRACE(...) \
+	do { \
+		if (log_sip_trace_on()) \
+			trace(__VA_ARGS__); \
+	} while (0)
+
 /* ---- receive paths: bytes -> core -> reply ---- */
 
 static void on_datagram(struct tp_udp *u, const char *buf, size_t len, const struct tp_addr *src,
@@ -60,11 +80,13 @@ static void on_datagram(struct tp_udp *u, const char *buf, size_t len, const str
 	char ab[64];
 	int rc;
 
+	TRACE(false, TP_UDP, src, buf, len);
 	sd_core_input(w->core, &in, &out);
 	if (!out.len)
 		return;
 	if (!out.dst.len)
 		out.dst = *src;
+	TRACE(true, TP_UDP, &out.dst, out.buf, out.len);
 	rc = tp_udp_send_from(u, out.buf, out.len, &out.dst, &in.local); /* egress checked there */
 	if (rc < 0 && rc != -EACCES)
 		log_debug(MOD, "udp reply to %s: %s", tp_addr_fmt(&out.dst, ab, sizeof(ab)),
@@ -81,8 +103,12 @@ static ssize_t on_stream(struct tp_tcp_conn *c, const char *buf, size_t len, voi
 	ssize_t r;
 
 	r = sd_core_input(w->core, &in, &out);
+	if (r > 0)
+		TRACE(false, in.proto, &in.src, buf, (size_t)r);
 	if (r == 0 && out.need)
 		tp_tcp_conn_set_need(c, out.need);
+	if (out.len)
+		TRACE(true, in.proto, &in.src, out.buf, out.len);
 	/* RFC 3261 §18.2.2: a response over a stream goes back on the same
 	 * connection (egress checked in tp_tcp_send) */
 	if (out.len && tp_tcp_send(c, out.buf, out.len) < 0)
@@ -117,6 +143,7 @@ static int send_udp(void *ctx, const struct tp_addr *local, const struct tp_addr
 			u = w->udp[i].u;
 	if (!u)
 		return -EAFNOSUPPORT;
+	TRACE(true, TP_UDP, dst, buf, len);
 	return tp_udp_send_from(u, buf, len, dst, local);
 }
 
@@ -131,6 +158,7 @@ static int send_local(struct sd_worker *w, uint64_t id, const void *buf, size_t 
 			 (unsigned long long)id, len);
 		return -ENOENT;
 	}
+	TRACE(true, tp_tcp_conn_proto(c), tp_tcp_conn_peer(c), buf, len);
 	return tp_tcp_send(c, buf, len);
 }
 
@@ -190,6 +218,7 @@ static int send_req(void *ctx, enum tp_proto proto, const struct tp_addr *dst, c
 	err = tp_tcp_get(w->tcp, dst, proto == TP_TLS ? w->sh->tls_cli : NULL, NULL, &conn);
 	if (err < 0)
 		return err;
+	TRACE(true, proto, dst, buf, len);
 	return tp_tcp_send(conn, buf, len);
 }
 
@@ -257,6 +286,38 @@ static void on_stop(int fd, unsigned events, void *arg)
 	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		log_debug(MOD, "eventfd read: %s", strerror(errno));
 	loop_stop(w->loop);
+}
+
+/* A safe point: no callback of ours is running, so nothing holds a pointer
+ * into the generation being left. */
+static void on_reload(int fd, unsigned events, void *arg)
+{
+	struct sd_worker *w = arg;
+	const struct sd_live *l;
+	uint64_t v;
+
+	(void)events;
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_debug(MOD, "eventfd read: %s", strerror(errno));
+	l = atomic_load_explicit(w->sh->live, memory_order_acquire);
+	if (!l)
+		return;
+	sd_core_set_live(w->core, l);
+	/* release: the main thread frees the older generation after this */
+	atomic_store_explicit(&w->live_seq, l->seq, memory_order_release);
+}
+
+void sd_worker_reload(struct sd_worker *w)
+{
+	uint64_t one = 1;
+
+	while (write(w->reload_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+}
+
+uint64_t sd_worker_live_seq(const struct sd_worker *w)
+{
+	return atomic_load_explicit(&w->live_seq, memory_order_acquire);
 }
 
 static void *worker_main(void *arg)
@@ -356,6 +417,7 @@ int sd_worker_create(struct sd_worker **out, const struct sd_shared *sh, unsigne
 	w->sh = sh;
 	w->idx = idx;
 	w->stop_fd = -1;
+	w->reload_fd = -1;
 	err = loop_create(&w->loop);
 	if (err < 0)
 		goto fail;
@@ -365,6 +427,14 @@ int sd_worker_create(struct sd_worker **out, const struct sd_shared *sh, unsigne
 		goto fail;
 	}
 	err = loop_fd_add(w->loop, w->stop_fd, LOOP_READ, on_stop, w);
+	if (err < 0)
+		goto fail;
+	w->reload_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->reload_fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	err = loop_fd_add(w->loop, w->reload_fd, LOOP_READ, on_reload, w);
 	if (err < 0)
 		goto fail;
 	err = xq_create(&w->xq, 0);
@@ -424,6 +494,10 @@ void sd_worker_destroy(struct sd_worker *w)
 	if (w->stop_fd >= 0) {
 		loop_fd_del(w->loop, w->stop_fd);
 		close(w->stop_fd);
+	}
+	if (w->reload_fd >= 0) {
+		loop_fd_del(w->loop, w->reload_fd);
+		close(w->reload_fd);
 	}
 	if (w->loop)
 		loop_destroy(w->loop);

@@ -11,6 +11,7 @@
 #include "siphond/server.h"
 #include "transport/tcp.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,7 @@ struct sd_shared {
 	struct tp_tls_ctx *tls_cli;     /* TLS connections we open */
 	struct sd_worker *const *workers; /* every worker (handoff) */
 	const unsigned *nworkers;
+	const struct sd_live *_Atomic *live; /* the settings a reload changes (reload.h) */
 };
 
 struct sd_worker;
@@ -64,6 +66,12 @@ void sd_worker_stop(struct sd_worker *w, bool join);
  * -ENOENT (no such connection here now: dropped and logged), -ENOBUFS
  * (queue full), -EMSGSIZE, -EACCES (egress) or a send error. */
 int sd_worker_send_stream(struct sd_worker *w, uint64_t id, const void *buf, size_t len);
+
+/* A reload: wake the worker to take *sh->live between two events (any
+ * thread). */
+void sd_worker_reload(struct sd_worker *w);
+/* The generation (struct sd_live seq) the worker runs (acquire). */
+uint64_t sd_worker_live_seq(const struct sd_worker *w);
 
 /* The worker whose thread is calling, or NULL (main thread). */
 struct sd_worker *sd_worker_current(void);

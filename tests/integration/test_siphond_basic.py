@@ -358,6 +358,9 @@ def test_config_check(bin_dir):
         ("# c\n[server]\nworkers = many\n", 2, [":3:", "workers"]),
         ("[server]\nlisten = udp:localhost:5060\n", 2, [":2:", "listen"]),
         ("[log]\nlevel = loud\n", 2, [":2:", "level"]),
+        ("[log]\ntarget = journald\n", 2, [":2:", "target"]),
+        ("[log]\nsip_trace = maybe\n", 2, [":2:", "sip_trace"]),
+        ("[log]\ntarget = syslog\nsip_trace = on\nlevel = debug\n", 0, []),
         ("[server\n", 2, [":1:"]),
         ("listen = udp:127.0.0.1:1\n", 2, [":1:"]),
         # registrar, location, auth (docs/configuration.md)
