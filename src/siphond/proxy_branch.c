@@ -93,8 +93,6 @@ static void cenv_on_terminated(void *ctx, struct tsx *t)
 
 	br->prev->next = br->next;
 	br->next->prev = br->prev;
-	mem_free(br->req);
-	br->req = NULL;
 	dns_targets_free(br->alt);
 	br->alt = NULL;
 	if (!p)

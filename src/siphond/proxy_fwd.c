@@ -38,14 +38,17 @@ void sd_pxy_send_cancel(struct pxy_br *br)
 	struct sip_msg *inv = sd_pxy_scratch(c, 1), *cm = sd_pxy_scratch(c, 0);
 	char buf[8192];
 	struct pxy_br *cb;
+	struct str req;
 	struct tsx *t;
 	int n;
 
 	br->cancel_wanted = true;
-	if (br->final || br->cancel_sent || br->code <= 100 || !br->req)
+	if (br->final || br->cancel_sent || br->code <= 100)
 		return;
 	br->cancel_sent = true;
-	if (sip_msg_parse(inv, br->req, br->len, SIP_PARSE_DATAGRAM) != 0)
+	/* the INVITE as its transaction sent it (§9.1: same Request-URI, Via...) */
+	req = tsx_client_request(br->t);
+	if (sip_msg_parse(inv, req.s, req.len, SIP_PARSE_DATAGRAM) != 0)
 		return;
 	n = tsx_cancel_build(buf, sizeof(buf), inv);
 	if (n <= 0 || (size_t)n > sizeof(buf) ||
@@ -325,11 +328,6 @@ static uint16_t forward(struct sd_pxy *p, unsigned k, const struct dns_target *r
 	br->proto = proto;
 	br->dst = dst;
 	br->k = k;
-	br->req = mem_alloc((size_t)n);
-	if (br->req) {
-		memcpy(br->req, c->pbuf, (size_t)n);
-		br->len = (size_t)n;
-	}
 	br->next = c->live_br;
 	br->prev = c->live_br->prev;
 	c->live_br->prev->next = br;

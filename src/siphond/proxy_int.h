@@ -34,8 +34,6 @@ struct pxy_br {
 	struct tp_addr dst;
 	uint16_t code;       /* last response (or synthesized final) */
 	bool final, cancel_wanted, cancel_sent;
-	char *req;           /* the request as sent (for its CANCEL) */
-	size_t len;
 	unsigned k;          /* its target in the context */
 	struct dns_targets *alt; /* owned: the RFC 3263 targets it was resolved to */
 	size_t alt_next;     /* the one to try if this one cannot be reached */

@@ -270,6 +270,13 @@ const struct tsx_key *tsx_key(const struct tsx *t)
 	return &t->key;
 }
 
+struct str tsx_client_request(const struct tsx *t)
+{
+	bool client = t->kind == TSX_CLIENT_INVITE || t->kind == TSX_CLIENT_NONINVITE;
+
+	return client ? str_make(t->msg, t->msg_len) : STR_NULL;
+}
+
 void *tsx_user(const struct tsx *t)
 {
 	return t->user;
