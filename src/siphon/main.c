@@ -1,116 +1,101 @@
-/* siphon: the command-line user agent. For now one command:
+/* siphon: the command-line user agent.
  *
- *   siphon options URI   send OPTIONS (RFC 3261 §11) and print the answer
+ *   siphon register                 register --user, refresh, unregister at the end
+ *   siphon call URI                 call, talk, hang up
+ *   siphon listen                   register and answer / reject calls, print MESSAGEs
+ *   siphon message URI TEXT         send a MESSAGE (RFC 3428)
+ *   siphon options URI              send OPTIONS (RFC 3261 §11) and print the answer
  *
- * -H adds header lines and --pad an X-Pad header, so that a request can be
- * made larger than 1300 bytes (RFC 3261 §18.1.1: UDP becomes TCP).
- *
- * Exit status: 0 a 2xx, 1 a 3xx-6xx response, 2 no response (Timer F),
- * 3 a transport or DNS error, 64 bad usage (sysexits EX_USAGE). */
+ * Options are parsed here (global ones and each command's) and the command
+ * runs from its own file. The exit statuses are in cli.h and siphon(1). */
+#include "siphon/cli.h"
+
 #include "base/log.h"
 #include "dns/dns.h"
-#include "ua/uac.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stddef.h>
 #include <string.h>
-
-#define EXIT_REJECTED 1
-#define EXIT_TIMEOUT 2
-#define EXIT_TRANSPORT 3
-#define EXIT_USAGE 64
-#define EXTRA_MAX 3072 /* extra header bytes; the whole request must fit UA_REQUEST_MAX */
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: siphon options URI [--transport udp|tcp|tls] [--ca-file FILE]\n"
-		"                          [--local IP[:PORT]] [--dns-server IP:PORT]\n"
-		"                          [--timeout-t1 MS] [-H 'Name: value']...\n"
-		"                          [--pad BYTES] [-v]\n"
-		"  -t, --transport P     use only this transport (default: RFC 3263)\n"
-		"      --ca-file FILE    trust these CAs for TLS (default: the system store)\n"
-		"  -l, --local ADDR      UDP source address and port\n"
+		"usage: siphon [global options] COMMAND [options]\n"
+		"commands:\n"
+		"  register [--expires N] [--duration S]\n"
+		"  call URI [--play in.wav] [--record out.wav] [--duration S] [--dtmf DIGITS]\n"
+		"           [--hold AT:LEN] [--count N] [--interactive]\n"
+		"  listen [--auto-answer] [--answer-after S] [--reject CODE] [--play in.wav]\n"
+		"         [--record out.wav] [--duration S] [--dtmf DIGITS] [--no-register]\n"
+		"         [--interactive]\n"
+		"  message URI TEXT\n"
+		"  options URI [--transport udp|tcp|tls] [--ca-file FILE] [-H 'Name: value']...\n"
+		"              [--pad BYTES]\n"
+		"global options:\n"
+		"  -u, --user URI        identity and address-of-record (sip:alice@example.com)\n"
+		"      --password-file F digest password (first line of F)\n"
+		"      --proxy URI       outbound proxy (default: RFC 3263 on the target)\n"
+		"  -l, --listen ADDR     local IP[:PORT] (default 127.0.0.1, any free port);\n"
+		"                        --local is the same\n"
 		"      --dns-server S    DNS server(s) IP:PORT[,...] (default: resolv.conf)\n"
 		"      --timeout-t1 MS   RFC 3261 T1 (default 500); no answer after 64*T1\n"
-		"  -H, --header H        add this header line to the request (repeatable)\n"
-		"      --pad BYTES       add an X-Pad header line of BYTES bytes (testing\n"
-		"                        RFC 3261 18.1.1: over 1300 bytes UDP becomes TCP)\n"
-		"  -v, --verbose         print the whole response and trace messages to stderr\n"
+		"      --json            one JSON object per event on stdout\n"
+		"  -v, --verbose         trace every SIP message on stderr\n"
 		"  -h, --help            this text\n"
 		"  -V, --version         print the version\n"
-		"exit: 0 2xx, 1 3xx-6xx, 2 timeout, 3 transport error, 64 usage\n");
-}
-
-struct cli {
-	bool verbose;
-	int status; /* exit status, set by the result */
-};
-
-static void on_trace(bool out, enum tp_proto proto, const struct tp_addr *peer, const char *buf,
-		     size_t len, void *arg)
-{
-	char ab[64];
-
-	(void)arg;
-	fprintf(stderr, "%s %s %s (%zu bytes)\n%.*s\n", out ? "sent to" : "received from",
-		tp_proto_name(proto), tp_addr_fmt(peer, ab, sizeof(ab)), len, (int)len, buf);
-}
-
-static void on_result(const struct ua_result *res, void *arg)
-{
-	struct cli *c = arg;
-
-	if (res->resp) {
-		const struct sip_msg *m = res->resp;
-
-		if (c->verbose) {
-			fwrite(m->buf, 1, m->len, stdout);
-		} else {
-			ptrdiff_t eol = str_chr(m->head, '\r');
-
-			printf("%.*s\n", (int)(eol >= 0 ? eol : (ptrdiff_t)m->head.len), m->head.s);
-		}
-		c->status = res->status < 300 ? 0 : EXIT_REJECTED;
-	} else {
-		printf("%u %.*s (%s)\n", res->status, STR_FMT(res->reason), res->why);
-		c->status = res->status == 408 ? EXIT_TIMEOUT : EXIT_TRANSPORT;
-	}
-	fflush(stdout);
+		"command options:\n"
+		"      --expires N       registration lifetime asked for (default 3600)\n"
+		"      --duration S      register/listen: run S seconds; call: talk S seconds\n"
+		"                        (default: until Ctrl-C or the far end hangs up)\n"
+		"      --play F          send this WAV (8 kHz mono 16-bit best) as G.711\n"
+		"      --record F        record the received audio to this WAV\n"
+		"      --dtmf DIGITS     send these RFC 4733 digits once the call is answered\n"
+		"      --hold AT:LEN     call: hold (re-INVITE sendonly) AT s after the answer,\n"
+		"                        resume LEN s later\n"
+		"      --count N         call: N calls one after another\n"
+		"      --auto-answer     listen: answer incoming calls\n"
+		"      --answer-after S  listen: ring S seconds before answering (default 0)\n"
+		"      --reject CODE     listen: reject incoming calls with CODE (486: busy)\n"
+		"      --no-register     listen: do not register --user\n"
+		"      --interactive     call, listen: read commands from stdin: a (answer),\n"
+		"                        h (hang up), hold, resume, DTMF digits, q (quit)\n"
+		"exit status: 0 answered / 2xx, 1 rejected (other final response),\n"
+		"  2 no response, 3 transport or DNS error, 4 busy (486/600),\n"
+		"  5 no answer (480/408/487), 6 authentication failed, 7 cancelled by us,\n"
+		"  8 no media in common (488/606) or no RTP ports, 64 bad usage\n");
 }
 
 /* Append a header line to the extra headers: "Name: value", no CR or LF. */
-static int add_header(char *buf, size_t *len, const char *h)
+static int add_header(struct cli_opts *o, const char *h)
 {
 	const char *colon = strchr(h, ':');
 	size_t n = strlen(h);
 
 	if (!colon || colon == h || strpbrk(h, "\r\n") || strcspn(h, " \t:") != (size_t)(colon - h))
 		return -EINVAL;
-	if (*len + n + 2 > EXTRA_MAX)
+	if (o->extra_len + n + 2 > CLI_EXTRA_MAX)
 		return -ENOSPC;
-	memcpy(buf + *len, h, n);
-	memcpy(buf + *len + n, "\r\n", 2);
-	*len += n + 2;
+	memcpy(o->extra + o->extra_len, h, n);
+	memcpy(o->extra + o->extra_len + n, "\r\n", 2);
+	o->extra_len += n + 2;
 	return 0;
 }
 
 /* "X-Pad: xxx...", BYTES long with its CRLF. */
-static int add_pad(char *buf, size_t *len, uint32_t bytes)
+static int add_pad(struct cli_opts *o, uint32_t bytes)
 {
 	static const char name[] = "X-Pad: ";
 	size_t fill = bytes - (sizeof(name) - 1) - 2;
 
-	if (*len + bytes > EXTRA_MAX)
+	if (o->extra_len + bytes > CLI_EXTRA_MAX)
 		return -ENOSPC;
-	memcpy(buf + *len, name, sizeof(name) - 1);
-	memset(buf + *len + sizeof(name) - 1, 'x', fill);
-	memcpy(buf + *len + sizeof(name) - 1 + fill, "\r\n", 2);
-	*len += bytes;
+	memcpy(o->extra + o->extra_len, name, sizeof(name) - 1);
+	memset(o->extra + o->extra_len + sizeof(name) - 1, 'x', fill);
+	memcpy(o->extra + o->extra_len + sizeof(name) - 1 + fill, "\r\n", 2);
+	o->extra_len += bytes;
 	return 0;
 }
 
@@ -127,84 +112,185 @@ static int parse_u32(const char *s, unsigned long min, unsigned long max, uint32
 	return 0;
 }
 
+static int parse_secs(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < 0 || v > 1e6)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_hold(const char *s, struct cli_opts *o)
+{
+	char a[32];
+	const char *colon = strchr(s, ':');
+
+	if (!colon || (size_t)(colon - s) >= sizeof(a))
+		return -EINVAL;
+	memcpy(a, s, (size_t)(colon - s));
+	a[colon - s] = 0;
+	if (parse_secs(a, &o->hold_at) < 0 || parse_secs(colon + 1, &o->hold_len) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int bad(const char *what)
+{
+	fprintf(stderr, "siphon: %s\n", what);
+	return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_CA = 256, OPT_DNS, OPT_T1, OPT_PAD };
+	enum {
+		OPT_CA = 256, OPT_DNS, OPT_T1, OPT_PAD, OPT_PW, OPT_PROXY, OPT_JSON, OPT_EXPIRES,
+		OPT_DURATION, OPT_PLAY, OPT_RECORD, OPT_DTMF, OPT_AUTO, OPT_REJECT, OPT_COUNT,
+		OPT_HOLD, OPT_AFTER, OPT_NOREG, OPT_INTER,
+	};
 	static const struct option opts[] = {
 		{ "transport", required_argument, NULL, 't' },
 		{ "ca-file", required_argument, NULL, OPT_CA },
 		{ "local", required_argument, NULL, 'l' },
+		{ "listen", required_argument, NULL, 'l' },
 		{ "dns-server", required_argument, NULL, OPT_DNS },
 		{ "timeout-t1", required_argument, NULL, OPT_T1 },
 		{ "header", required_argument, NULL, 'H' },
 		{ "pad", required_argument, NULL, OPT_PAD },
+		{ "user", required_argument, NULL, 'u' },
+		{ "password-file", required_argument, NULL, OPT_PW },
+		{ "proxy", required_argument, NULL, OPT_PROXY },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "expires", required_argument, NULL, OPT_EXPIRES },
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "play", required_argument, NULL, OPT_PLAY },
+		{ "record", required_argument, NULL, OPT_RECORD },
+		{ "dtmf", required_argument, NULL, OPT_DTMF },
+		{ "auto-answer", no_argument, NULL, OPT_AUTO },
+		{ "reject", required_argument, NULL, OPT_REJECT },
+		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "hold", required_argument, NULL, OPT_HOLD },
+		{ "answer-after", required_argument, NULL, OPT_AFTER },
+		{ "no-register", no_argument, NULL, OPT_NOREG },
+		{ "interactive", no_argument, NULL, OPT_INTER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ua_uac_cfg cfg = { 0 };
-	struct cli cli = { .status = EXIT_TRANSPORT };
-	struct ua_send req = { .method = "OPTIONS" };
-	struct ua_uac *u;
-	const char *cmd, *uri;
-	/* §11.1: Accept says what the UAC wants described (SDP) */
+	/* static: the extra header buffer is a few KiB */
+	static struct cli_opts o;
 	static const char accept[] = "Accept: application/sdp\r\n";
-	static char extra[EXTRA_MAX];
-	size_t extra_len = sizeof(accept) - 1;
 	uint32_t pad;
-	int c, rc;
+	int c, rc, nargs;
 
-	memcpy(extra, accept, extra_len);
+	o.duration = -1;
+	o.hold_at = -1;
+	/* §11.1: Accept says what the UAC wants described (SDP) */
+	memcpy(o.extra, accept, sizeof(accept) - 1);
+	o.extra_len = sizeof(accept) - 1;
 
 	/* GNU getopt permutes: options may follow the command and the URI */
-	while ((c = getopt_long(argc, argv, "t:l:H:vhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:l:H:u:vhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (strcmp(optarg, "udp") == 0)
-				cfg.protos = DNS_PROTO_BIT(TP_UDP);
+				o.protos = DNS_PROTO_BIT(TP_UDP);
 			else if (strcmp(optarg, "tcp") == 0)
-				cfg.protos = DNS_PROTO_BIT(TP_TCP);
+				o.protos = DNS_PROTO_BIT(TP_TCP);
 			else if (strcmp(optarg, "tls") == 0)
-				cfg.protos = DNS_PROTO_BIT(TP_TLS);
-			else {
-				fprintf(stderr, "siphon: --transport: expected udp, tcp or tls\n");
-				return EXIT_USAGE;
-			}
+				o.protos = DNS_PROTO_BIT(TP_TLS);
+			else
+				return bad("--transport: expected udp, tcp or tls");
 			break;
 		case OPT_CA:
-			cfg.ca_file = optarg;
+			o.ca_file = optarg;
 			break;
 		case 'l':
-			cfg.local = optarg;
+			o.listen = optarg;
 			break;
 		case OPT_DNS:
-			cfg.dns_servers = optarg;
+			o.dns_server = optarg;
 			break;
 		case OPT_T1:
-			if (parse_u32(optarg, 1, 60000, &cfg.t1_ms) < 0) {
-				fprintf(stderr, "siphon: --timeout-t1: expected 1 to 60000 ms\n");
-				return EXIT_USAGE;
-			}
+			if (parse_u32(optarg, 1, 60000, &o.t1_ms) < 0)
+				return bad("--timeout-t1: expected 1 to 60000 ms");
 			break;
 		case 'H':
-			rc = add_header(extra, &extra_len, optarg);
-			if (rc) {
-				fprintf(stderr, "siphon: --header: %s\n", rc == -ENOSPC
-					? "too many header bytes" : "expected 'Name: value'");
-				return EXIT_USAGE;
-			}
+			rc = add_header(&o, optarg);
+			if (rc)
+				return bad(rc == -ENOSPC ? "--header: too many header bytes"
+							 : "--header: expected 'Name: value'");
 			break;
 		case OPT_PAD:
-			if (parse_u32(optarg, 10, EXTRA_MAX, &pad) < 0 ||
-			    add_pad(extra, &extra_len, pad) < 0) {
+			if (parse_u32(optarg, 10, CLI_EXTRA_MAX, &pad) < 0 || add_pad(&o, pad) < 0) {
 				fprintf(stderr, "siphon: --pad: expected 10 to %d bytes in all\n",
-					EXTRA_MAX);
+					CLI_EXTRA_MAX);
 				return EXIT_USAGE;
 			}
 			break;
+		case 'u':
+			o.user = optarg;
+			break;
+		case OPT_PW:
+			o.password_file = optarg;
+			break;
+		case OPT_PROXY:
+			o.proxy = optarg;
+			break;
+		case OPT_JSON:
+			o.json = true;
+			break;
+		case OPT_EXPIRES:
+			if (parse_u32(optarg, 1, 86400 * 7, &o.expires) < 0)
+				return bad("--expires: expected 1 to 604800 seconds");
+			break;
+		case OPT_DURATION:
+			if (parse_secs(optarg, &o.duration) < 0)
+				return bad("--duration: expected seconds");
+			break;
+		case OPT_PLAY:
+			o.play = optarg;
+			break;
+		case OPT_RECORD:
+			o.record = optarg;
+			break;
+		case OPT_DTMF:
+			if (!*optarg || strspn(optarg, "0123456789*#ABCDabcd") != strlen(optarg))
+				return bad("--dtmf: expected digits 0-9 * # A-D");
+			o.dtmf = optarg;
+			break;
+		case OPT_AUTO:
+			o.auto_answer = true;
+			break;
+		case OPT_REJECT:
+			if (parse_u32(optarg, 300, 699, &o.reject) < 0)
+				return bad("--reject: expected a code from 300 to 699");
+			break;
+		case OPT_COUNT:
+			if (parse_u32(optarg, 1, 10000000, &o.count) < 0)
+				return bad("--count: expected a number of calls");
+			break;
+		case OPT_HOLD:
+			if (parse_hold(optarg, &o) < 0)
+				return bad("--hold: expected AT:LEN in seconds");
+			break;
+		case OPT_AFTER:
+			if (parse_secs(optarg, &o.answer_after) < 0)
+				return bad("--answer-after: expected seconds");
+			break;
+		case OPT_NOREG:
+			o.no_register = true;
+			break;
+		case OPT_INTER:
+			o.interactive = true;
+			break;
 		case 'v':
-			cli.verbose = true;
+			o.verbose = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -217,46 +303,30 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 2 || strcmp(argv[optind], "options") != 0) {
-		if (argc - optind >= 1 && strcmp(argv[optind], "options") != 0)
-			fprintf(stderr, "siphon: unknown command '%s'\n", argv[optind]);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	cmd = argv[optind];
-	uri = argv[optind + 1];
-	(void)cmd;
-
+	nargs = argc - optind;
+	o.cmd = nargs > 0 ? argv[optind] : "";
 	signal(SIGPIPE, SIG_IGN); /* a peer closing mid-write is an error, not death */
-	log_set_level(cli.verbose ? LOG_INFO : LOG_WARN);
-	if (cli.verbose) {
-		cfg.trace = on_trace;
-		cfg.trace_arg = &cli;
+	log_set_level(o.verbose ? LOG_INFO : LOG_WARN);
+	if (strcmp(o.cmd, "options") == 0 && nargs == 2) {
+		o.uri = argv[optind + 1];
+		return cmd_options(&o);
 	}
-	rc = ua_uac_create(&u, &cfg);
-	if (rc == -EINVAL) {
-		fprintf(stderr, "siphon: bad --local or --dns-server address\n");
-		return EXIT_USAGE;
+	if (strcmp(o.cmd, "message") == 0 && nargs == 3) {
+		o.uri = argv[optind + 1];
+		o.text = argv[optind + 2];
+		return cmd_message(&o);
 	}
-	if (rc) {
-		fprintf(stderr, "siphon: cannot start: %s\n", strerror(-rc));
-		return EXIT_TRANSPORT;
+	if (strcmp(o.cmd, "call") == 0 && nargs == 2) {
+		o.uri = argv[optind + 1];
+		return cmd_call(&o);
 	}
-	req.uri = uri;
-	req.extra = str_make(extra, extra_len);
-	rc = ua_uac_send(u, &req, on_result, &cli);
-	if (rc == -EINVAL || rc == -EPROTONOSUPPORT) {
-		if (rc == -EPROTONOSUPPORT) /* -EINVAL was logged with its reason */
-			fprintf(stderr, "siphon: %s: its transport cannot be used here\n", uri);
-		ua_uac_destroy(u);
-		return EXIT_USAGE;
-	}
-	if (rc == 0)
-		rc = ua_uac_run(u);
-	if (rc) {
-		fprintf(stderr, "siphon: %s\n", strerror(-rc));
-		cli.status = EXIT_TRANSPORT;
-	}
-	ua_uac_destroy(u);
-	return cli.status;
+	if (strcmp(o.cmd, "register") == 0 && nargs == 1)
+		return cmd_register(&o);
+	if (strcmp(o.cmd, "listen") == 0 && nargs == 1)
+		return cmd_listen(&o);
+	if (nargs >= 1 && strcmp(o.cmd, "options") && strcmp(o.cmd, "message") &&
+	    strcmp(o.cmd, "call") && strcmp(o.cmd, "register") && strcmp(o.cmd, "listen"))
+		fprintf(stderr, "siphon: unknown command '%s'\n", o.cmd);
+	usage(stderr);
+	return EXIT_USAGE;
 }
