@@ -48,3 +48,17 @@ int str_copy(char *dst, size_t cap, struct str a)
 	dst[a.len] = '\0';
 	return 0;
 }
+
+size_t str_fmt_u32(char out[10], uint32_t v)
+{
+	char d[10];
+	size_t i = sizeof(d), n;
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	n = sizeof(d) - i;
+	memcpy(out, d + i, n);
+	return n;
+}

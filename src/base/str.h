@@ -94,5 +94,8 @@ static inline ptrdiff_t str_chr(struct str a, char c)
 
 /* Copy into a NUL-terminated buffer of size cap; returns -ENOSPC if it does not fit. */
 int str_copy(char *dst, size_t cap, struct str a);
+/* v in decimal into out (no NUL); returns the length, 1-10. For the
+ * message path, where snprintf's format parsing costs more than the rest. */
+size_t str_fmt_u32(char out[10], uint32_t v);
 
 #endif

@@ -4,7 +4,6 @@
 #include "msg/scan.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 struct out {
@@ -37,10 +36,9 @@ static void put_cstr(struct out *o, const char *s)
 
 static void put_uint(struct out *o, unsigned v)
 {
-	char b[16];
-	int n = snprintf(b, sizeof(b), "%u", v);
+	char b[10];
 
-	put(o, b, (size_t)n);
+	put(o, b, str_fmt_u32(b, v));
 }
 
 /* Copy the top Via line, rewriting received/rport of its first via-parm

@@ -33,13 +33,8 @@ static void put_cstr(struct line *l, const char *s)
 static void put_uint(struct line *l, unsigned v)
 {
 	char d[10];
-	size_t i = sizeof(d);
 
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v && i);
-	put_mem(l, d + i, sizeof(d) - i);
+	put_mem(l, d, str_fmt_u32(d, v));
 }
 
 /* "192.0.2.1" or "[2001:db8::1]" (a host as written in a URI or sent-by). */
@@ -48,7 +43,15 @@ static int put_host(struct line *l, const struct tp_addr *a)
 	char h[INET6_ADDRSTRLEN];
 
 	if (a->ss.ss_family == AF_INET) {
-		put_cstr(l, tp_addr_host_fmt(a, h, sizeof(h)));
+		/* dotted quad by hand: glibc's inet_ntop formats with sprintf */
+		const unsigned char *q =
+			(const unsigned char *)&((const struct sockaddr_in *)&a->ss)->sin_addr;
+
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				put_mem(l, ".", 1);
+			put_uint(l, q[i]);
+		}
 	} else if (a->ss.ss_family == AF_INET6) {
 		put_mem(l, "[", 1);
 		put_cstr(l, tp_addr_host_fmt(a, h, sizeof(h)));

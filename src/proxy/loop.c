@@ -112,19 +112,15 @@ void pxy_loop_hash(const struct sip_msg *m, char out[PXY_LOOP_HASH_LEN])
 int pxy_branch(char *out, size_t cap, const char loop_hash[PXY_LOOP_HASH_LEN], unsigned idx)
 {
 	char d[10];
-	size_t i = sizeof(d), n;
+	size_t dn = str_fmt_u32(d, idx), n; /* no snprintf: this runs per branch */
 
-	do { /* idx in decimal, without snprintf: this runs per branch */
-		d[--i] = (char)('0' + idx % 10);
-		idx /= 10;
-	} while (idx && i);
-	n = BRANCH_PREFIX_LEN + PXY_LOOP_HASH_LEN + 1 + (sizeof(d) - i);
+	n = BRANCH_PREFIX_LEN + PXY_LOOP_HASH_LEN + 1 + dn;
 	if (n >= cap)
 		return -ENOSPC;
 	memcpy(out, branch_prefix, BRANCH_PREFIX_LEN);
 	memcpy(out + BRANCH_PREFIX_LEN, loop_hash, PXY_LOOP_HASH_LEN);
 	out[BRANCH_PREFIX_LEN + PXY_LOOP_HASH_LEN] = '.';
-	memcpy(out + BRANCH_PREFIX_LEN + PXY_LOOP_HASH_LEN + 1, d + i, sizeof(d) - i);
+	memcpy(out + BRANCH_PREFIX_LEN + PXY_LOOP_HASH_LEN + 1, d, dn);
 	out[n] = '\0';
 	return (int)n;
 }

@@ -1,7 +1,6 @@
 /* The parts the ACK and CANCEL builders share. */
 #include "tsx/put.h"
 
-#include <stdio.h>
 
 void tsx_put_hop_start(struct tsx_put *o, const char *method, const struct sip_msg *req,
 		       struct str from)
@@ -28,13 +27,13 @@ void tsx_put_hop_start(struct tsx_put *o, const char *method, const struct sip_m
 
 void tsx_put_hop_end(struct tsx_put *o, const char *method, const struct sip_msg *req)
 {
-	char num[16];
-	int n = snprintf(num, sizeof(num), "%u", (unsigned)req->cseq.num);
+	char num[10];
+	size_t n = str_fmt_u32(num, req->cseq.num);
 
 	tsx_put_lit(o, "Call-ID: ");
 	tsx_put_str(o, req->call_id);
 	tsx_put_lit(o, "\r\nCSeq: ");
-	tsx_put(o, num, (size_t)n);
+	tsx_put(o, num, n);
 	tsx_put_lit(o, " ");
 	tsx_put_lit(o, method);
 	tsx_put_lit(o, "\r\nContent-Length: 0\r\n\r\n");

@@ -1123,6 +1123,34 @@ static void test_via_line(void **state)
 			 n);
 }
 
+/* IPv4 hosts are written by hand (no inet_ntop): every octet shape, and
+ * ports from 0 to 65535, as inet_ntop and %u would write them. */
+static void test_via_line_ipv4(void **state)
+{
+	static const char *const hosts[] = { "0.0.0.0", "1.2.3.4", "10.0.100.9", "127.0.0.1",
+					     "192.168.255.254", "255.255.255.255", "99.9.90.200" };
+	static const uint16_t ports[] = { 0, 1, 9, 10, 5060, 65535 };
+	char b[160], want[160];
+	struct tp_addr a;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		for (size_t j = 0; j < sizeof(ports) / sizeof(ports[0]); j++) {
+			assert_int_equal(tp_addr_from_numeric(&a, str_cstr(hosts[i]), ports[j]), 0);
+			snprintf(want, sizeof(want), "Via: SIP/2.0/UDP %s:%u;branch=z9hG4bKx;rport\r\n",
+				 hosts[i], (unsigned)ports[j]);
+			assert_int_equal(pxy_via_line(b, sizeof(b), &a, TP_UDP, STR_LIT("z9hG4bKx")),
+					 (int)strlen(want));
+			assert_string_equal(b, want);
+			snprintf(want, sizeof(want), "Record-Route: <sip:%s:%u;lr>\r\n", hosts[i],
+				 (unsigned)ports[j]);
+			assert_int_equal(pxy_record_route_line(b, sizeof(b), &a, TP_UDP, false),
+					 (int)strlen(want));
+			assert_string_equal(b, want);
+		}
+	}
+}
+
 static void test_route_from_path(void **state)
 {
 	const struct str two = STR_LIT("<sip:edge.example;lr>,<sip:192.0.2.10;lr;ob>");
@@ -1259,6 +1287,7 @@ int main(void)
 		SIPHON_TEST(test_loop_via_shapes),
 		SIPHON_TEST(test_record_route_line),
 		SIPHON_TEST(test_via_line),
+		SIPHON_TEST(test_via_line_ipv4),
 		SIPHON_TEST(test_route_from_path),
 		SIPHON_TEST(test_hop_from_uri),
 	};

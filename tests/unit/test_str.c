@@ -4,6 +4,8 @@
 #include "base/str.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 static void test_caseeq(void **state)
 {
@@ -71,6 +73,21 @@ static void test_alloc_fail_loop(void **state)
 	assert_int_equal(harness_alloc_fail_loop(alloc_two, NULL), 2);
 }
 
+static void test_fmt_u32(void **state)
+{
+	static const uint32_t vs[] = { 0, 7, 9, 10, 99, 100, 5060, 65535, 1000000000u, 4294967295u };
+	char out[10], want[16];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++) {
+		size_t n = str_fmt_u32(out, vs[i]);
+
+		snprintf(want, sizeof(want), "%u", (unsigned)vs[i]);
+		assert_int_equal(n, strlen(want));
+		assert_memory_equal(out, want, n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -78,6 +95,7 @@ int main(void)
 		SIPHON_TEST(test_trim),
 		SIPHON_TEST(test_to_u32),
 		SIPHON_TEST(test_copy),
+		SIPHON_TEST(test_fmt_u32),
 		SIPHON_TEST(test_alloc_fail_loop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
