@@ -34,7 +34,7 @@ static void usage(FILE *f)
 		"  -l, --listen SPEC   udp:127.0.0.1:5060, tcp:[::1]:5060, tls:127.0.0.1:5061\n"
 		"                      (repeatable; replaces the file's listen list;\n"
 		"                      default %s)\n"
-		"  -d, --data-dir DIR  where siphond stores its data (default ./%s)\n"
+		"  -d, --data-dir DIR  where siphond stores its data (default %s%s)\n"
 		"  -D, --domain D      a domain whose users register here (repeatable; adds\n"
 		"                      to [domains] serve; none: the server's own addresses)\n"
 		"      --location B    location backend: sqlite (default), memory or redis\n"
@@ -47,7 +47,8 @@ static void usage(FILE *f)
 		"                      ADDR:PORT, e.g. 127.0.0.1:8080 ([http] listen)\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version\n",
-		SD_LISTEN_DEFAULT, SD_DATA_DIR_DEFAULT, SD_WORKERS_MAX);
+		SD_LISTEN_DEFAULT, SD_DATA_DIR_DEFAULT[0] == '/' ? "" : "./", SD_DATA_DIR_DEFAULT,
+		SD_WORKERS_MAX);
 }
 
 /* mkdir -p, then prove we can write there. */
