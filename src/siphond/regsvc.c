@@ -13,24 +13,23 @@
 #include <unistd.h>
 
 #define MOD "registrar"
-#define SECRET_MIN 16
-#define SECRET_MAX 64 /* auth_server_cfg.secret_len limit */
 
 /* A secret shared by every server of a realm, so that a nonce from one is
  * accepted by the others (and survives restarts). */
-static int read_secret(const char *path, uint8_t *buf, size_t *len)
+int sd_read_secret(const char *path, uint8_t buf[SD_SECRET_MAX], size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
 	ssize_t n;
 
 	if (fd < 0) {
-		log_err(MOD, "[auth] secret_file %s: %s", path, strerror(errno));
-		return -errno;
+		err = -errno; /* before log_err, which may change errno */
+		log_err(MOD, "[auth] secret_file %s: %s", path, strerror(-err));
+		return err;
 	}
-	n = read(fd, buf, SECRET_MAX);
+	n = read(fd, buf, SD_SECRET_MAX);
 	close(fd);
-	if (n < SECRET_MIN) {
-		log_err(MOD, "[auth] secret_file %s: needs at least %d bytes", path, SECRET_MIN);
+	if (n < SD_SECRET_MIN) {
+		log_err(MOD, "[auth] secret_file %s: needs at least %d bytes", path, SD_SECRET_MIN);
 		return -EINVAL;
 	}
 	*len = (size_t)n;
@@ -41,7 +40,7 @@ static int open_auth(struct sd_regsvc *s, const struct sd_config *cfg, const cha
 {
 	struct auth_server_cfg acfg = { .nonce_ttl = cfg->nonce_ttl, .nalgs = cfg->auth_nalgs };
 	enum auth_alg algs[2];
-	uint8_t secret[SECRET_MAX];
+	uint8_t secret[SD_SECRET_MAX];
 	size_t slen = 0;
 	char path[4096];
 	int err;
@@ -56,7 +55,7 @@ static int open_auth(struct sd_regsvc *s, const struct sd_config *cfg, const cha
 		algs[i] = (enum auth_alg)cfg->auth_algs[i];
 	acfg.algs = algs;
 	if (cfg->auth_secret_file) {
-		err = read_secret(cfg->auth_secret_file, secret, &slen);
+		err = sd_read_secret(cfg->auth_secret_file, secret, &slen);
 		if (err < 0)
 			return err;
 		acfg.secret = secret;

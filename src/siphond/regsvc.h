@@ -34,6 +34,13 @@ int sd_regsvc_create(struct sd_regsvc **out, const struct sd_config *cfg, const 
 /* After every worker is gone (their completion queues drained). */
 void sd_regsvc_destroy(struct sd_regsvc *s);
 
+#define SD_SECRET_MIN 16
+#define SD_SECRET_MAX 64 /* auth_server_cfg.secret_len limit */
+
+/* Read [auth] secret_file: at least SD_SECRET_MIN bytes, the first
+ * SD_SECRET_MAX used. Logs what fails. Returns 0 or -errno / -EINVAL. */
+int sd_read_secret(const char *path, uint8_t buf[SD_SECRET_MAX], size_t *len);
+
 /* Is host (as written, lower or upper case) one of the served domains? */
 bool sd_regsvc_serves(const struct sd_regsvc *s, struct str host);
 

@@ -19,8 +19,6 @@
 
 #define MOD "reload"
 #define ACK_POLL_MS 20
-#define SECRET_MIN 16
-#define SECRET_MAX 64
 
 /* An object several generations may share (main thread only). free NULL:
  * borrowed from the server, never freed here. */
@@ -232,25 +230,6 @@ static unsigned log_restart_only(const struct sd_config *a, const struct sd_conf
 	return n;
 }
 
-static int read_secret(const char *path, uint8_t *buf, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0) {
-		log_err(MOD, "[auth] secret_file %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	n = read(fd, buf, SECRET_MAX);
-	close(fd);
-	if (n < SECRET_MIN) {
-		log_err(MOD, "[auth] secret_file %s: needs at least %d bytes", path, SECRET_MIN);
-		return -EINVAL;
-	}
-	*len = (size_t)n;
-	return 0;
-}
-
 static bool auth_same(const struct sd_config *a, const struct sd_config *b)
 {
 	if (a->auth_nalgs != b->auth_nalgs || a->nonce_ttl != b->nonce_ttl)
@@ -268,7 +247,7 @@ static int gen_auth(struct sd_reload *r, struct gen *g, const struct gen *cur)
 	const struct sd_config *c = g->cfg;
 	struct auth_server_cfg acfg = { .nonce_ttl = c->nonce_ttl, .nalgs = c->auth_nalgs };
 	enum auth_alg algs[2];
-	uint8_t secret[SECRET_MAX];
+	uint8_t secret[SD_SECRET_MAX];
 	size_t slen = 0;
 	struct auth_server *as;
 	int err;
@@ -300,7 +279,7 @@ static int gen_auth(struct sd_reload *r, struct gen *g, const struct gen *cur)
 		algs[i] = (enum auth_alg)c->auth_algs[i];
 	acfg.algs = algs;
 	if (c->auth_secret_file) {
-		err = read_secret(c->auth_secret_file, secret, &slen);
+		err = sd_read_secret(c->auth_secret_file, secret, &slen);
 		if (err < 0)
 			return err;
 		acfg.secret = secret;
