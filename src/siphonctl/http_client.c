@@ -17,32 +17,12 @@
 #define TIMEOUT_S 15
 
 /* "127.0.0.1:8080" / "[::1]:8080" -> address. */
+/* The server's HTTP address; port 0 cannot be connected to. */
 static int parse_addr(const char *spec, struct tp_addr *a)
 {
-	const char *colon, *host = spec;
-	size_t hlen;
-	char *end;
-	unsigned long port;
-
-	if (spec[0] == '[') {
-		const char *rb = strchr(spec, ']');
-
-		if (!rb || rb[1] != ':')
-			return -EINVAL;
-		host = spec + 1;
-		hlen = (size_t)(rb - host);
-		colon = rb + 1;
-	} else {
-		colon = strrchr(spec, ':');
-		if (!colon)
-			return -EINVAL;
-		hlen = (size_t)(colon - spec);
-	}
-	errno = 0;
-	port = strtoul(colon + 1, &end, 10);
-	if (errno || *end || colon[1] == '\0' || port == 0 || port > 65535)
+	if (tp_addr_parse_hostport(spec, a) < 0 || tp_addr_port(a) == 0)
 		return -EINVAL;
-	return tp_addr_from_numeric(a, str_make(host, hlen), (uint16_t)port);
+	return 0;
 }
 
 static int send_all(int fd, const char *buf, size_t len)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -201,4 +202,36 @@ void tp_addr_ip16(const struct tp_addr *a, uint8_t ip[16])
 
 		memcpy(ip, &v6->sin6_addr, 16);
 	}
+}
+
+int tp_addr_parse_hostport(const char *spec, struct tp_addr *out)
+{
+	const char *colon, *host = spec;
+	size_t hlen;
+	char *end;
+	unsigned long port;
+
+	if (!spec || !*spec)
+		return -EINVAL;
+	if (spec[0] == '[') {
+		const char *rb = strchr(spec, ']');
+
+		if (!rb || rb[1] != ':')
+			return -EINVAL;
+		host = spec + 1;
+		hlen = (size_t)(rb - host);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(spec, ':');
+		if (!colon || memchr(spec, ':', (size_t)(colon - spec)))
+			return -EINVAL; /* no port, or IPv6 without brackets */
+		hlen = (size_t)(colon - spec);
+	}
+	if (!colon[1] || colon[1] < '0' || colon[1] > '9')
+		return -EINVAL;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || port > 65535)
+		return -EINVAL;
+	return tp_addr_from_numeric(out, str_make(host, hlen), (uint16_t)port);
 }

@@ -26,6 +26,10 @@ int tp_listen_spec_parse(const char *spec, enum tp_proto *proto, struct tp_addr 
  * address. Returns 0 or -EINVAL (names are not resolved here). */
 int tp_addr_from_numeric(struct tp_addr *a, struct str host, uint16_t port);
 
+/* "127.0.0.1:8080" or "[::1]:8080": a numeric host and a port, both
+ * required (IPv6 in brackets). Returns 0 or -EINVAL. */
+int tp_addr_parse_hostport(const char *spec, struct tp_addr *out);
+
 /* "127.0.0.1:5060" / "[::1]:5060" into buf; returns buf. */
 const char *tp_addr_fmt(const struct tp_addr *a, char *buf, size_t cap);
 /* Host part only, without brackets ("127.0.0.1", "::1"). */
