@@ -41,24 +41,15 @@ static void put_uint(struct line *l, unsigned v)
 static int put_host(struct line *l, const struct tp_addr *a)
 {
 	char h[INET6_ADDRSTRLEN];
+	bool v6 = a->ss.ss_family == AF_INET6;
 
-	if (a->ss.ss_family == AF_INET) {
-		/* dotted quad by hand: glibc's inet_ntop formats with sprintf */
-		const unsigned char *q =
-			(const unsigned char *)&((const struct sockaddr_in *)&a->ss)->sin_addr;
-
-		for (int i = 0; i < 4; i++) {
-			if (i)
-				put_mem(l, ".", 1);
-			put_uint(l, q[i]);
-		}
-	} else if (a->ss.ss_family == AF_INET6) {
-		put_mem(l, "[", 1);
-		put_cstr(l, tp_addr_host_fmt(a, h, sizeof(h)));
-		put_mem(l, "]", 1);
-	} else {
+	if (!v6 && a->ss.ss_family != AF_INET)
 		return -EINVAL;
-	}
+	if (v6)
+		put_mem(l, "[", 1);
+	put_cstr(l, tp_addr_host_fmt(a, h, sizeof(h)));
+	if (v6)
+		put_mem(l, "]", 1);
 	return 0;
 }
 

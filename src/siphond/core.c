@@ -100,7 +100,9 @@ static void make_tag(const struct sd_core *c, const struct sip_msg *m, char tag[
 	h = fnv1a(h, m->via1.branch);
 	/* §9.2: the response to a CANCEL carries the INVITE response's To tag */
 	h = fnv1a(h, m->method_id == SIP_METHOD_CANCEL ? STR_LIT("INVITE") : m->cseq.method);
-	snprintf(tag, 17, "%016llx", (unsigned long long)h);
+	for (int i = 15; i >= 0; i--, h >>= 4)
+		tag[i] = "0123456789abcdef"[h & 15];
+	tag[16] = '\0';
 }
 
 /* §18.2.2 and RFC 3581 §4: where a response to this request goes over UDP,

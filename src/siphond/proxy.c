@@ -24,15 +24,22 @@
 static bool behind_nat(const struct loc_binding *b)
 {
 	struct sip_uri u;
-	unsigned a, bb;
+	unsigned q[2] = { 0, 0 }, i = 0;
 
 	if (b->reg_id && b->instance.len)
 		return true; /* RFC 5626: always the flow */
 	if (!b->received.len || sip_uri_parse(&u, b->contact.s, b->contact.len, NULL) != 0 ||
-	    u.host_type != SIP_HOST_IPV4 || sscanf(u.host.s, "%u.%u.", &a, &bb) != 2)
+	    u.host_type != SIP_HOST_IPV4)
 		return false;
-	return a == 10 || (a == 172 && bb >= 16 && bb < 32) || (a == 192 && bb == 168) ||
-	       (a == 100 && bb >= 64 && bb < 128);
+	/* the first two octets of a dotted quad the URI parser checked */
+	for (size_t k = 0; k < u.host.len && i < 2; k++) {
+		if (u.host.s[k] == '.')
+			i++;
+		else
+			q[i] = q[i] * 10 + (unsigned)(u.host.s[k] - '0');
+	}
+	return q[0] == 10 || (q[0] == 172 && q[1] >= 16 && q[1] < 32) ||
+	       (q[0] == 192 && q[1] == 168) || (q[0] == 100 && q[1] >= 64 && q[1] < 128);
 }
 
 /* §16.5 for a Request-URI in a domain we serve: the bindings, q first.

@@ -1,5 +1,7 @@
 #include "transport/addr.h"
 
+#include "base/str.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -136,6 +138,20 @@ const char *tp_addr_host_fmt(const struct tp_addr *a, char *buf, size_t cap)
 		src = &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
 	if (!cap)
 		return buf;
+	if (af == AF_INET && cap >= INET_ADDRSTRLEN) {
+		/* by hand: glibc's inet_ntop formats IPv4 with sprintf, and this
+		 * runs for every request (the received parameter, §18.2.1) */
+		const unsigned char *q = src;
+		size_t n = 0;
+
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				buf[n++] = '.';
+			n += str_fmt_u32(buf + n, q[i]);
+		}
+		buf[n] = '\0';
+		return buf;
+	}
 	if (!src || !inet_ntop(af, src, buf, (socklen_t)cap))
 		snprintf(buf, cap, "?");
 	return buf;

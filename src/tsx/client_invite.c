@@ -34,7 +34,7 @@ static int build_ack(struct tsx *t, const struct sip_msg *resp)
 
 	if (t->ack)
 		return 0;
-	if (sip_msg_parse(&inv, t->msg, t->msg_len, SIP_PARSE_DATAGRAM) != 0)
+	if (!t->msg || sip_msg_parse(&inv, t->msg, t->msg_len, SIP_PARSE_DATAGRAM) != 0)
 		return -EINVAL;
 	n = tsx_ack_build(NULL, 0, &inv, resp);
 	if (n < 0)
@@ -77,12 +77,15 @@ void tsx_cinv_response(struct tsx *t, const struct sip_msg *m)
 			tsx_set_state(t, TSX_ACCEPTED);
 			tsx_timer_arm(t, &t->end, 'M', tsx_timer_64t1(t->tm));
 			pass_up(t, m);
+			tsx_msg_drop(t); /* Accepted never resends the INVITE */
 		} else {
 			tsx_set_state(t, TSX_COMPLETED);
 			pass_up(t, m);
 			if (tsx_state(t) != TSX_COMPLETED)
 				return; /* the TU terminated us */
 			send_ack(t, m);
+			if (t->ack)
+				tsx_msg_drop(t); /* Completed resends the ACK only */
 			if (tsx_state(t) == TSX_COMPLETED)
 				tsx_linger(t, TSX_COMPLETED, 'D', tsx_timer_d(t->tm, t->reliable));
 		}

@@ -37,6 +37,7 @@ void tsx_cnon_response(struct tsx *t, const struct sip_msg *m)
 	tsx_set_state(t, TSX_COMPLETED);
 	if (t->env->on_response)
 		t->env->on_response(t->env->ctx, t, m);
+	tsx_msg_drop(t); /* Completed only absorbs */
 	/* Timer K absorbs retransmitted finals; 0 on reliable transports */
 	if (tsx_state(t) == TSX_COMPLETED)
 		tsx_linger(t, TSX_COMPLETED, 'K', tsx_timer_t4(t->tm, t->reliable));

@@ -71,8 +71,10 @@ int tsx_server_create(struct tsx **out, const struct tsx_env *env, const struct 
 	rc = tsx_key_request(&k, req);
 	if (rc)
 		return rc;
+	/* INVITE: room for the 100 Trying built below; non-INVITE: the first
+	 * response stored gets a block of its size */
 	rc = tsx_alloc(&t, env, invite ? TSX_SERVER_INVITE : TSX_SERVER_NONINVITE, &k,
-		       req->head.len + TSX_RESP_SLACK, reliable, user);
+		       invite ? req->head.len + TSX_RESP_SLACK : 0, reliable, user);
 	if (rc)
 		return rc;
 	if (!invite) {

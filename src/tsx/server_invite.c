@@ -32,6 +32,7 @@ int tsx_sinv_respond(struct tsx *t, uint16_t code, const char *buf, size_t len)
 		tsx_timer_disarm(t, &t->retx);
 		tsx_set_state(t, TSX_ACCEPTED);
 		tsx_timer_arm(t, &t->end, 'L', tsx_timer_64t1(t->tm));
+		tsx_msg_drop(t); /* the last 1xx: Accepted absorbs, never resends */
 		return tsx_send(t, buf, len);
 	}
 	rc = tsx_server_store(t, buf, len);
@@ -65,6 +66,10 @@ int tsx_sinv_request(struct tsx *t, const struct sip_msg *m)
 			/* §17.2.1: Confirmed absorbs further ACKs for I */
 			tsx_timer_disarm(t, &t->retx);
 			tsx_timer_disarm(t, &t->end);
+			/* Confirmed resends nothing; an RFC 2543 key still
+			 * matches ACKs by the To tag inside the response */
+			if (t->key.rfc3261)
+				tsx_msg_drop(t);
 			tsx_linger(t, TSX_CONFIRMED, 'I', tsx_timer_t4(t->tm, t->reliable));
 		}
 		return 0;

@@ -7,14 +7,18 @@
  * terminate (their timers expire), or by tsx_table_remove().
  *
  * Memory per transaction (x86-64, measured by test_tsx_table): one block of
- * sizeof(struct tsx) = 400 bytes, plus the key's copied slices (branch +
- * method, ~20-40 bytes; + sent-by host for server ones; RFC 2543 keys add
- * Request-URI, Call-ID, tags and top Via), plus the request (client, its
- * whole length, typically 500-1000 bytes) or head + 256 bytes of room for
- * responses (server; a larger response moves to its own block). A client
- * INVITE that gets a non-2xx adds one ACK block (~300 bytes). Typical total:
- * 0.9-1.5 KiB per transaction; the table adds 2-8 bytes (intrusive chains,
- * one bucket pointer per 0.5-2 transactions). */
+ * sizeof(struct tsx) = 400 bytes plus the environment's user area and the
+ * key's copied slices (branch + method, ~20-40 bytes; + sent-by host for
+ * server ones; RFC 2543 keys add Request-URI, Call-ID, tags and top Via).
+ * The message is a second block: the request (client, typically 500-1000
+ * bytes) or the last response (server; an INVITE one starts with head + 256
+ * bytes for its 100 Trying). It is freed when the state reached no longer
+ * sends it (client: any final response; server INVITE: Accepted, or
+ * Confirmed), so the long waits (RFC 6026 Accepted, 32 s; Completed) hold
+ * about 0.5-0.8 KiB, the server non-INVITE one its final response more. A
+ * client INVITE that gets a non-2xx keeps its ACK (~300 bytes). The table
+ * adds 2-8 bytes (intrusive chains, one bucket pointer per 0.5-2
+ * transactions). */
 #ifndef SIPHON_TSX_TABLE_H
 #define SIPHON_TSX_TABLE_H
 

@@ -20,11 +20,20 @@ int tsx_alloc(struct tsx **out, const struct tsx_env *env, enum tsx_kind kind,
 	size_t ksize = tsx_key_size(key);
 	/* the environment's per-transaction area first, kept aligned */
 	size_t usize = (env->user_size + 15) & ~(size_t)15;
-	struct tsx *t = mem_zalloc(sizeof(*t) + usize + ksize + extra);
+	struct tsx *t = mem_zalloc(sizeof(*t) + usize + ksize);
 
 	if (!t)
 		return -ENOMEM;
+	if (extra) {
+		t->msg = mem_alloc(extra);
+		if (!t->msg) {
+			mem_free(t);
+			return -ENOMEM;
+		}
+		t->msg_cap = extra;
+	}
 	if (pthread_mutex_init(&t->lock, NULL) != 0) {
+		mem_free(t->msg);
 		mem_free(t);
 		return -ENOMEM;
 	}
@@ -38,8 +47,6 @@ int tsx_alloc(struct tsx **out, const struct tsx_env *env, enum tsx_kind kind,
 	t->retx.tsx = t;
 	t->end.tsx = t;
 	tsx_key_copy(&t->key, key, t->tail + usize);
-	t->msg = t->tail + usize + ksize;
-	t->msg_cap = extra;
 	*out = t;
 	return 0;
 }
@@ -108,15 +115,21 @@ int tsx_server_store(struct tsx *t, const char *buf, size_t len)
 
 		if (!p)
 			return -ENOMEM;
-		if (t->msg_heap)
-			mem_free(t->msg);
+		mem_free(t->msg);
 		t->msg = p;
 		t->msg_cap = len;
-		t->msg_heap = true;
 	}
 	memcpy(t->msg, buf, len);
 	t->msg_len = len;
 	return 0;
+}
+
+void tsx_msg_drop(struct tsx *t)
+{
+	mem_free(t->msg);
+	t->msg = NULL;
+	t->msg_len = 0;
+	t->msg_cap = 0;
 }
 
 static bool is_client(const struct tsx *t)
@@ -226,8 +239,7 @@ void tsx_unref(struct tsx *t)
 	/* a transaction dropped before it terminated must not leave timers */
 	tsx_timer_disarm(t, &t->retx);
 	tsx_timer_disarm(t, &t->end);
-	if (t->msg_heap)
-		mem_free(t->msg);
+	mem_free(t->msg);
 	mem_free(t->ack);
 	pthread_mutex_destroy(&t->lock);
 	mem_free(t);
@@ -274,7 +286,7 @@ struct str tsx_client_request(const struct tsx *t)
 {
 	bool client = t->kind == TSX_CLIENT_INVITE || t->kind == TSX_CLIENT_NONINVITE;
 
-	return client ? str_make(t->msg, t->msg_len) : STR_NULL;
+	return client && t->msg ? str_make(t->msg, t->msg_len) : STR_NULL;
 }
 
 void *tsx_user(const struct tsx *t)

@@ -161,7 +161,8 @@ enum tsx_kind tsx_kind(const struct tsx *t);
 enum tsx_state tsx_state(const struct tsx *t);
 const char *tsx_state_name(enum tsx_state s);
 const struct tsx_key *tsx_key(const struct tsx *t);
-/* A client transaction's request, as it is sent (valid while t is). */
+/* A client transaction's request, as it is sent. Empty once a final
+ * response has been passed up: Accepted and Completed no longer send it. */
 struct str tsx_client_request(const struct tsx *t);
 void *tsx_user(const struct tsx *t);
 /* Status of the last response sent (server) or received (client), 0 if none. */

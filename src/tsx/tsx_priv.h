@@ -9,8 +9,10 @@
 
 struct tsx_table;
 
-/* One allocation: this struct, then the key's slices, then the request bytes
- * (client) or the first response buffer (server). */
+/* One allocation: this struct, the environment's user area, the key's
+ * slices. The message is a block of its own, dropped once the state no longer
+ * sends it: most of a transaction's life is the 32 s of RFC 6026's Accepted or
+ * the Completed wait, which needs the key only. */
 struct tsx {
 	atomic_uint refs;
 	_Atomic uint8_t state;  /* enum tsx_state; read by table lookups */
@@ -33,10 +35,10 @@ struct tsx {
 
 	pthread_mutex_t lock;
 
-	/* client: the request; server: the last response sent */
+	/* client: the request; server: the last response sent; own block,
+	 * NULL once dropped (tsx_msg_drop) */
 	char *msg;
 	uint32_t msg_len, msg_cap; /* messages are below 64 KiB */
-	bool msg_heap;          /* msg is a separate block (outgrew the inline one) */
 	/* client INVITE: the ACK for a non-2xx final (§17.1.1.3), own block */
 	uint32_t ack_len;
 	char *ack;
@@ -76,6 +78,8 @@ void tsx_snon_timer(struct tsx *t, struct tsx_timer *tm);
 
 /* server: keep a copy of the response to retransmit (grows msg if needed) */
 int tsx_server_store(struct tsx *t, const char *buf, size_t len);
+/* Free the message: the state reached will not send it again. */
+void tsx_msg_drop(struct tsx *t);
 
 /* table.c: unlink t if it is in a table (drops the table's reference). */
 void tsx_table_unlink(struct tsx *t);

@@ -70,6 +70,14 @@ static void test_from_numeric(void **state)
 	assert_int_equal(a.len, sizeof(struct sockaddr_in));
 	assert_int_equal(tp_addr_port(&a), 5080);
 	assert_string_equal(tp_addr_host_fmt(&a, buf, sizeof(buf)), "192.0.2.1");
+	/* IPv4 is formatted by hand: every octet width, and the widest */
+	assert_int_equal(tp_addr_from_numeric(&a, STR_LIT("0.10.100.255"), 1), 0);
+	assert_string_equal(tp_addr_host_fmt(&a, buf, sizeof(buf)), "0.10.100.255");
+	assert_int_equal(tp_addr_from_numeric(&a, STR_LIT("255.255.255.255"), 1), 0);
+	assert_string_equal(tp_addr_host_fmt(&a, buf, 16), "255.255.255.255");
+	/* too small for any address: "?" rather than a cut one */
+	assert_string_equal(tp_addr_host_fmt(&a, buf, 15), "?");
+	assert_int_equal(tp_addr_from_numeric(&a, STR_LIT("192.0.2.1"), 5080), 0);
 
 	assert_int_equal(tp_addr_from_numeric(&a, STR_LIT("[2001:db8::10]"), 1), 0);
 	assert_int_equal(a.ss.ss_family, AF_INET6);

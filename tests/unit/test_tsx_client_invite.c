@@ -127,8 +127,11 @@ static void test_provisional_then_2xx_accepted(void **state)
 	assert_int_equal(f.timeouts, 0);
 	feed(t, RESP("183 Session Progress"));
 	assert_int_equal(f.nresp, 2);
+	assert_true(tsx_client_request(t).len > 0);
 	feed(t, RESP("200 OK"));
 	assert_int_equal(tsx_state(t), TSX_ACCEPTED);
+	/* RFC 6026 Accepted never resends the INVITE: its copy is freed */
+	assert_int_equal(tsx_client_request(t).len, 0);
 	assert_int_equal(tsx_last_code(t), 200);
 	assert_int_equal(f.nresp, 3);
 	assert_int_equal(fake_timer(&f, 'M')->ms, 32000);
@@ -206,6 +209,8 @@ static void test_non2xx_ack_and_timer_d(void **state)
 	feed(t, RESP("100 Trying"));
 	feed(t, RESP("486 Busy Here"));
 	assert_int_equal(tsx_state(t), TSX_COMPLETED);
+	/* Completed resends the ACK, never the INVITE: its copy is freed */
+	assert_int_equal(tsx_client_request(t).len, 0);
 	assert_int_equal(f.nresp, 2);
 	assert_int_equal(f.codes[1], 486);
 	assert_int_equal(f.nsent, 3); /* INVITE, retransmission, ACK */
@@ -381,7 +386,8 @@ static int alloc_run(void *ctx)
 static void test_alloc_failures(void **state)
 {
 	(void)state;
-	assert_int_equal(harness_alloc_fail_loop(alloc_run, NULL), 2);
+	/* the transaction, its copy of the INVITE, the ACK */
+	assert_int_equal(harness_alloc_fail_loop(alloc_run, NULL), 3);
 }
 
 int main(void)

@@ -223,28 +223,63 @@ static void test_growth(void **state)
 	tsx_table_destroy(tb);
 }
 
+static void quiet_timer(void *ctx, struct tsx_timer *tm, uint32_t ms)
+{
+	(void)ctx;
+	(void)tm;
+	(void)ms;
+}
+
+static const struct tsx_env quiet_env = {
+	.timer_start = quiet_timer,
+	.timer_stop = no_stop,
+	.send = no_send,
+};
+
 static void test_memory_per_transaction(void **state)
 {
-	struct sip_msg m;
+	static const char ok[] = "SIP/2.0 200 OK\r\n"
+				 "Via: SIP/2.0/UDP h0.example.com;branch=z9hG4bK-0-1\r\n"
+				 "From: <sip:a@example.com>;tag=1\r\nTo: <sip:x@example.com>;tag=2\r\n"
+				 "Call-ID: c0-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+	struct sip_msg m, r;
 	struct tsx *c, *sv;
 	char buf[512];
 
 	(void)state;
 	assert_int_equal(make(&m, buf, sizeof(buf), 0, 1), 0);
-	assert_int_equal(tsx_client_create(&c, &env, &m, false, NULL), 0);
-	assert_int_equal(tsx_server_create(&sv, &env, &m, false, NULL, NULL), 0);
+	assert_int_equal(sip_msg_parse(&r, ok, sizeof(ok) - 1, SIP_PARSE_DATAGRAM), 0);
+	assert_int_equal(tsx_client_create(&c, &quiet_env, &m, false, NULL), 0);
+	assert_int_equal(tsx_server_create(&sv, &quiet_env, &m, false, NULL, NULL), 0);
 	fprintf(stderr,
-		"sizeof(struct tsx) = %zu; %zu-byte request: client block %zu (key %zu), "
-		"server block %zu (key %zu, response room %zu)\n",
-		sizeof(struct tsx), m.len, sizeof(struct tsx) + tsx_key_size(tsx_key(c)) + (size_t)c->msg_cap,
-		tsx_key_size(tsx_key(c)), sizeof(struct tsx) + tsx_key_size(tsx_key(sv)) + (size_t)sv->msg_cap,
-		tsx_key_size(tsx_key(sv)), (size_t)sv->msg_cap);
-	/* one block each, the request copied whole, the key beside it */
+		"sizeof(struct tsx) = %zu; %zu-byte request: client block %zu (key %zu) + request "
+		"%u, server block %zu (key %zu)\n",
+		sizeof(struct tsx), m.len, sizeof(struct tsx) + tsx_key_size(tsx_key(c)),
+		tsx_key_size(tsx_key(c)), c->msg_cap, sizeof(struct tsx) + tsx_key_size(tsx_key(sv)),
+		tsx_key_size(tsx_key(sv)));
+	/* the request copied whole into a block of its own, the key beside the
+	 * transaction; a non-INVITE server transaction has no response yet */
 	assert_int_equal(c->msg_cap, m.len);
 	assert_int_equal(tsx_key_size(tsx_key(c)), strlen("z9hG4bK-0-1OPTIONS"));
-	assert_int_equal(sv->msg_cap, m.head.len + 256);
+	assert_null(sv->msg);
 	/* the figure quoted in table.h; keep it honest */
 	assert_true(sizeof(struct tsx) <= 416);
+
+	/* the response a server transaction must resend is kept, at its size */
+	assert_int_equal(tsx_server_respond(sv, 200, ok, sizeof(ok) - 1), 0);
+	assert_int_equal(tsx_state(sv), TSX_COMPLETED);
+	assert_int_equal(sv->msg_cap, sizeof(ok) - 1);
+	assert_memory_equal(sv->msg, ok, sizeof(ok) - 1);
+
+	/* Completed (Timer K) resends nothing: the request is dropped */
+	assert_int_equal(tsx_client_start(c), 0);
+	assert_int_equal(tsx_client_request(c).len, m.len);
+	tsx_client_response(c, &r);
+	assert_int_equal(tsx_state(c), TSX_COMPLETED);
+	assert_null(c->msg);
+	assert_int_equal(tsx_client_request(c).len, 0);
+	tsx_terminate(c);
+	tsx_terminate(sv);
 	tsx_unref(c);
 	tsx_unref(sv);
 }
