@@ -4,6 +4,7 @@
 #define SIPHON_SIPHOND_CORE_PRIV_H
 
 #include "base/loop.h"
+#include "msg/build.h"
 #include "msg/msg.h"
 #include "siphond/core.h"
 #include "tsx/table.h"
@@ -58,6 +59,15 @@ struct sd_core {
 			size_t len);
 	int (*handoff)(void *ctx, unsigned worker, const struct sd_in *in);
 	struct sd_pxy *pending;        /* to start once the server transaction is unlocked */
+	/* while pending's first branches are built: its request as parsed on
+	 * arrival (c->msg), so forwarding does not parse its copy again */
+	struct sd_pxy *fwd_p;
+	const struct sip_msg *fwd_msg;
+	/* and its §16.4 preprocessing (Route removal, strict-route fix-up),
+	 * done once when the request arrived: the same for every branch */
+	struct sip_edit fwd_pre;
+	struct str fwd_ruri;
+	bool fwd_routed;
 	struct sd_pxy *pending_cancel; /* to cancel likewise */
 	struct sd_pxy *live_pxy;       /* every context of this core (shutdown) */
 	struct pxy_br *live_br;        /* sentinel of every live branch (shutdown) */

@@ -446,6 +446,10 @@ bool sd_pxy_request(struct sd_core *c, const struct sip_msg *m, const struct sd_
 	c->live_pxy = p;
 	p->mx_t0 = sd_mx_pxy_start(c->idx, p->invite && p->initial);
 	c->pending = p;
+	/* m stays parsed until the first branches are built (run_pending) */
+	c->fwd_pre = e;
+	c->fwd_ruri = ruri;
+	c->fwd_routed = routed;
 	return true;
 }
 

@@ -226,7 +226,7 @@ static uint16_t forward(struct sd_pxy *p, unsigned k, const struct dns_target *r
 {
 	struct sd_core *c = p->c;
 	const struct pxy_target *tg = &p->tg[k];
-	struct sip_msg *m = sd_pxy_scratch(c, 0);
+	const struct sip_msg *m = c->fwd_p == p ? c->fwd_msg : NULL;
 	struct sd_stx *x = sd_pxy_stx(p);
 	char via[256], rr[512], route[4096], branch[64], mf[4], ab[80];
 	struct sip_uri hu;
@@ -241,12 +241,22 @@ static uint16_t forward(struct sd_pxy *p, unsigned k, const struct dns_target *r
 
 	if (p->nbr == PXY_BRANCHES_MAX)
 		return 503;
-	if (sip_msg_parse(m, p->req, p->req_len,
-			  x->proto == TP_UDP ? SIP_PARSE_DATAGRAM : SIP_PARSE_STREAM) != 0)
-		return 500;
-	sip_edit_init(&e, m);
-	if (pxy_preprocess(c->self, m, &e, &ruri, &routed) < 0)
-		return 500;
+	if (m) {
+		e = c->fwd_pre;
+		ruri = c->fwd_ruri;
+		routed = c->fwd_routed;
+	} else {
+		/* later branches (next q, failover, a resolved name): the copy */
+		struct sip_msg *pm = sd_pxy_scratch(c, 0);
+
+		if (sip_msg_parse(pm, p->req, p->req_len,
+				  x->proto == TP_UDP ? SIP_PARSE_DATAGRAM : SIP_PARSE_STREAM) != 0)
+			return 500;
+		m = pm;
+		sip_edit_init(&e, m);
+		if (pxy_preprocess(c->self, m, &e, &ruri, &routed) < 0)
+			return 500;
+	}
 	/* the target, or the last Route when a strict router sent it to us */
 	if ((tg->uri.len || ruri.s != m->ruri.s) &&
 	    sip_edit_splice(&e, m->ruri.s, m->ruri.len, tg->uri.len ? tg->uri : ruri) < 0)
@@ -373,7 +383,13 @@ void sd_pxy_run_pending(struct sd_core *c)
 	if (p) {
 		p->refs++;
 		sd_pxy_timer_c_start(p);
+		/* the request p was made from is still parsed (p->req is its
+		 * copy), with its preprocessing (sd_pxy_request) */
+		c->fwd_p = p;
+		c->fwd_msg = c->fwd_pre.msg;
 		sd_pxy_next_group(p);
+		c->fwd_p = NULL;
+		c->fwd_msg = NULL;
 		sd_pxy_check_done(p);
 		sd_pxy_put(p);
 	}
