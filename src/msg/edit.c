@@ -97,10 +97,14 @@ int sip_fwd_drop_top_via(struct sip_edit *e)
 
 	if (!h)
 		return -ENOENT;
-	cur = h->value;
-	rc = sip_via_parse(&v, &cur, &why);
-	if (rc != 0)
-		return rc;
+	if (e->msg->via1_rest.s) {
+		cur = e->msg->via1_rest; /* the eager parse found its end */
+	} else {
+		cur = h->value;
+		rc = sip_via_parse(&v, &cur, &why);
+		if (rc != 0)
+			return rc;
+	}
 	cur = str_trim(cur);
 	if (cur.len == 0) /* the only value: drop the whole line */
 		return sip_edit_splice(e, h->line.s, h->line.len, STR_NULL);

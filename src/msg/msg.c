@@ -303,6 +303,8 @@ static void check_headers(struct sip_msg *m)
 		cur = h->value;
 		if (sip_via_parse(&m->via1, &cur, &why) != 0)
 			fail(m, 400, "Bad Via", h->value.s);
+		else
+			m->via1_rest = cur;
 		m->via1_ok = m->via1.host.len > 0 && m->via1.transport.len > 0;
 	}
 
@@ -400,6 +402,7 @@ static void reset(struct sip_msg *m, const char *buf)
 	 * eager structs are filled (or cleared) by check_headers() */
 	memset(m->first, 0xff, sizeof(m->first));
 	m->via1_ok = false;
+	m->via1_rest = STR_NULL;
 	m->call_id = STR_NULL;
 	m->max_forwards = -1;
 	m->content_length = -1;

@@ -119,6 +119,8 @@ struct sip_msg {
 
 	/* Eagerly checked headers (valid once sip_msg_parse() returned 0). */
 	struct sip_via via1;    /* first value of the first Via */
+	struct str via1_rest;   /* what follows via1 in its header value (a proxy drops
+				   via1 without parsing it again); .s NULL: not parsed */
 	bool via1_ok;           /* via1 sent-by usable for a response, even on error */
 	struct sip_cseq cseq;
 	struct sip_nameaddr from, to;

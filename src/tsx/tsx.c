@@ -47,6 +47,7 @@ int tsx_alloc(struct tsx **out, const struct tsx_env *env, enum tsx_kind kind,
 	t->retx.tsx = t;
 	t->end.tsx = t;
 	tsx_key_copy(&t->key, key, t->tail + usize);
+	t->hash = key->hash;
 	*out = t;
 	return 0;
 }

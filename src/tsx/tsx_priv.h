@@ -14,24 +14,26 @@ struct tsx_table;
  * sends it: most of a transaction's life is the 32 s of RFC 6026's Accepted or
  * the Completed wait, which needs the key only. */
 struct tsx {
-	atomic_uint refs;
+	/* What a hash chain walk reads comes first, in one cache line: the
+	 * link, the hash (a copy of key.hash) and the state. The table linkage
+	 * is guarded by the stripe lock. */
+	struct tsx *hnext, **hpprev;
+	uint32_t hash;
 	_Atomic uint8_t state;  /* enum tsx_state; read by table lookups */
 	uint8_t kind;           /* enum tsx_kind */
+	bool in_table;
 	bool reliable;
+	atomic_uint refs;
 	bool provisional_sent;  /* server: the TU (or we) sent a 1xx */
 	uint16_t last_code;
 	uint32_t retx_ms;       /* current A / E / G interval */
+	struct tsx_table *table;
 
 	const struct tsx_env *env;
 	const struct tsx_timers *tm;
 	void *user;
 	struct tsx_timer retx, end;
 	struct tsx_key key;
-
-	/* table linkage, guarded by the stripe lock */
-	struct tsx_table *table;
-	struct tsx *hnext, **hpprev;
-	bool in_table;
 
 	pthread_mutex_t lock;
 

@@ -315,6 +315,55 @@ static void test_edit_bounds(void **state)
 	assert_int_equal(sip_edit_apply(&e, out, sizeof(out)), -EINVAL);
 }
 
+/* §16.7 step 3: a response loses the top Via value, and its line only when
+ * it was the line's only value; the eager parse's end of that value is used,
+ * and a message without it (via1_rest unset) is parsed here instead. */
+static void test_drop_top_via(void **state)
+{
+	static const char two[] = "SIP/2.0 180 Ringing\r\n"
+				  "Via: SIP/2.0/UDP p.example.com;branch=z9hG4bKp1 , "
+				  "SIP/2.0/UDP a.example.com;branch=z9hG4bKa1\r\n"
+				  "Via: SIP/2.0/UDP b.example.com;branch=z9hG4bKb1\r\n"
+				  "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>;tag=2\r\n"
+				  "Call-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+	static const char one[] = "SIP/2.0 200 OK\r\n"
+				  "Via: SIP/2.0/UDP p.example.com;branch=z9hG4bKp1\r\n"
+				  "Via: SIP/2.0/UDP a.example.com;branch=z9hG4bKa1\r\n"
+				  "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>;tag=2\r\n"
+				  "Call-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+	struct sip_edit e;
+	char a[512], b[512];
+	int n, m;
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&resp, two, sizeof(two) - 1, SIP_PARSE_DATAGRAM), 0);
+	assert_non_null(resp.via1_rest.s);
+	sip_edit_init(&e, &resp);
+	assert_int_equal(sip_fwd_drop_top_via(&e), 0);
+	n = sip_edit_apply(&e, a, sizeof(a) - 1);
+	assert_true(n > 0);
+	a[n] = '\0';
+	assert_null(strstr(a, "p.example.com"));
+	assert_non_null(strstr(a, "\r\nVia: SIP/2.0/UDP a.example.com;branch=z9hG4bKa1\r\n"
+				  "Via: SIP/2.0/UDP b.example.com"));
+	/* the same without the eager parse's help */
+	resp.via1_rest = STR_NULL;
+	sip_edit_init(&e, &resp);
+	assert_int_equal(sip_fwd_drop_top_via(&e), 0);
+	m = sip_edit_apply(&e, b, sizeof(b) - 1);
+	assert_int_equal(m, n);
+	assert_memory_equal(a, b, (size_t)n);
+
+	assert_int_equal(sip_msg_parse(&resp, one, sizeof(one) - 1, SIP_PARSE_DATAGRAM), 0);
+	sip_edit_init(&e, &resp);
+	assert_int_equal(sip_fwd_drop_top_via(&e), 0);
+	n = sip_edit_apply(&e, a, sizeof(a) - 1);
+	assert_true(n > 0);
+	a[n] = '\0';
+	assert_null(strstr(a, "p.example.com"));
+	assert_non_null(strstr(a, "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a.example.com;branch=z9hG4bKa1\r\n"));
+}
+
 static void test_reason_phrases(void **state)
 {
 	(void)state;
@@ -335,6 +384,7 @@ int main(void)
 		SIPHON_TEST(test_forward_insert_where_deleted),
 		SIPHON_TEST(test_response_no_double_tag),
 		SIPHON_TEST(test_reason_phrases),
+		SIPHON_TEST(test_drop_top_via),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
