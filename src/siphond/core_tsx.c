@@ -105,6 +105,7 @@ void sd_tsx_init(struct sd_core *c, const struct sd_core_cfg *cfg)
 	c->send_udp = cfg->send_udp;
 	c->send_stream = cfg->send_stream;
 	c->send_ctx = cfg->send_ctx;
+	c->handoff = cfg->handoff; /* requests of another worker's transactions */
 	c->env = (struct tsx_env){
 		.ctx = c,
 		.user_size = sizeof(struct sd_stx), /* lives inside the transaction */
@@ -146,14 +147,19 @@ int sd_tsx_request(struct sd_core *c, const struct sip_msg *m, const struct sd_i
 	t = tsx_table_match_request(c->table, m);
 	if (t) {
 		struct sd_stx *owner = tsx_user(t);
+		unsigned other = owner->core != c ? owner->core->idx + 1 : 0;
 
-		tsx_lock(t);
-		/* SO_REUSEPORT hashes a source to one worker, so the owner sees
-		 * the retransmissions; another worker leaves them alone */
-		if (owner->core == c)
+		if (!other) {
+			tsx_lock(t);
 			tsx_server_request(t, m); /* 1 = an ACK for a 2xx: we send none */
-		tsx_unlock(t);
+			tsx_unlock(t);
+		}
 		tsx_unref(t);
+		/* a retransmission or a non-2xx ACK that reached another worker
+		 * (UDP balancing moved its source, balance.h): the owner's
+		 * transaction answers it, with its timers */
+		if (other && !c->handed && c->handoff)
+			c->handoff(c->send_ctx, other - 1, in);
 		return 1;
 	}
 	if (m->method_id == SIP_METHOD_ACK)

@@ -190,6 +190,7 @@ static unsigned log_restart_only(const struct sd_config *a, const struct sd_conf
 	struct { bool differs; const char *key; } d[] = {
 		{ listen_differs(a, b), "[server] listen" },
 		{ a->workers != b->workers, "[server] workers" },
+		{ a->udp_balance != b->udp_balance, "[server] udp_balance" },
 		{ str_differs(a->data_dir, b->data_dir), "[server] data_dir" },
 		{ str_differs(a->server_name, b->server_name), "[server] server_name" },
 		{ a->tcp_max_conns != b->tcp_max_conns, "[server] tcp_max_connections" },

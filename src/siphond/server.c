@@ -233,6 +233,13 @@ int sd_config_set(struct sd_config *c, const char *section, const char *key, con
 		if (strcmp(key, "workers") == 0)
 			return sd_cfg_uint(&c->workers, value, 1, SD_WORKERS_MAX,
 					"expected a number of workers from 1 to 64", why);
+		if (strcmp(key, "udp_balance") == 0) {
+			if (sd_udp_balance_parse(value, &c->udp_balance) < 0) {
+				*why = "expected adaptive, spread or kernel";
+				return -EINVAL;
+			}
+			return 0;
+		}
 		if (strcmp(key, "tcp_max_connections") == 0)
 			return sd_cfg_uint(&c->tcp_max_conns, value, 1, 1000000,
 					"expected a number from 1 to 1000000", why);
@@ -554,6 +561,7 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 	s->sh.workers = s->w;
 	s->sh.nworkers = &s->nworkers;
 	s->sh.live = &s->live;
+	s->sh.udp_balance = cfg->udp_balance;
 	s->quota.max = cfg->tcp_max_conns;
 	s->sh.egress = s->egress;
 	s->sh.tsx = s->tsx;

@@ -4,6 +4,7 @@
 
 #include "base/config.h"
 #include "registrar/reg.h"
+#include "siphond/balance.h"
 #include "siphond/core.h"
 #include "base/log.h"
 #include "base/loop.h"
@@ -55,6 +56,7 @@ struct sd_config {
 	char *data_dir;          /* NULL: SD_DATA_DIR_DEFAULT */
 	char *server_name;       /* NULL: "Siphon/<version>" */
 	unsigned workers;        /* 1..SD_WORKERS_MAX; 0: sd_workers_default() */
+	enum sd_udp_balance udp_balance; /* [server] udp_balance (balance.h); adaptive */
 	enum log_level log_level;
 	enum log_target log_target;   /* [log] target: stderr (default) or syslog */
 	bool log_sip_trace;           /* [log] sip_trace: every message, at debug level */

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MOD "worker"
@@ -38,6 +39,8 @@ struct sd_worker {
 	_Atomic uint64_t live_seq; /* the generation this worker runs */
 	pthread_t thread;
 	bool started;
+	_Atomic clockid_t cpu_clock; /* the thread's CPU-time clock; -1: not running */
+	struct sd_balance *balance;  /* worker 0: the UDP steering (balance.h) */
 	struct sd_udp udp[SD_LISTEN_MAX];
 	unsigned nudp;
 	char reply[SD_REPLY_MAX]; /* one reply at a time: written, then sent */
@@ -320,13 +323,55 @@ uint64_t sd_worker_live_seq(const struct sd_worker *w)
 	return atomic_load_explicit(&w->live_seq, memory_order_acquire);
 }
 
+/* CPU time of worker i's thread (balance.h); read by worker 0. */
+static uint64_t worker_cpu_ns(void *ctx, unsigned i)
+{
+	const struct sd_worker *w0 = ctx;
+	const struct sd_worker *w;
+	struct timespec ts;
+	clockid_t cid;
+
+	if (i >= *w0->sh->nworkers)
+		return 0;
+	w = w0->sh->workers[i];
+	cid = atomic_load_explicit(&w->cpu_clock, memory_order_acquire);
+	if (cid == (clockid_t)-1 || clock_gettime(cid, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void *worker_main(void *arg)
 {
 	struct sd_worker *w = arg;
+	clockid_t cid;
 	int err;
 
 	current = w;
+	{
+		/* "siphond-w0": top -H, ps -L and /proc/PID/task/TID/comm tell
+		 * the workers apart (15 characters at most) */
+		char name[16];
+
+		snprintf(name, sizeof(name), "siphond-w%u", w->idx);
+		pthread_setname_np(pthread_self(), name);
+	}
+	if (pthread_getcpuclockid(pthread_self(), &cid) == 0)
+		atomic_store_explicit(&w->cpu_clock, cid, memory_order_release);
+	/* every worker bound its sockets before any started (server.c) */
+	if (w->idx == 0 && w->nudp) {
+		struct tp_udp *groups[SD_LISTEN_MAX];
+
+		for (unsigned i = 0; i < w->nudp; i++)
+			groups[i] = w->udp[i].u;
+		if (sd_balance_create(&w->balance, w->loop, w->sh->udp_balance,
+				      *w->sh->nworkers, groups, w->nudp, worker_cpu_ns, w) < 0)
+			log_warn(MOD, "no memory for UDP balancing: the kernel's hash spreads "
+				      "datagrams over every worker");
+	}
 	err = loop_run(w->loop);
+	sd_balance_destroy(w->balance);
+	w->balance = NULL;
+	atomic_store_explicit(&w->cpu_clock, (clockid_t)-1, memory_order_release);
 	current = NULL;
 	if (err < 0) {
 		/* the process cannot serve without this worker: stop it all */
@@ -416,6 +461,7 @@ int sd_worker_create(struct sd_worker **out, const struct sd_shared *sh, unsigne
 		return -ENOMEM;
 	w->sh = sh;
 	w->idx = idx;
+	atomic_init(&w->cpu_clock, (clockid_t)-1);
 	w->stop_fd = -1;
 	w->reload_fd = -1;
 	err = loop_create(&w->loop);

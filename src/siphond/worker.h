@@ -8,6 +8,7 @@
 #ifndef SIPHON_SIPHOND_WORKER_H
 #define SIPHON_SIPHOND_WORKER_H
 
+#include "siphond/balance.h"
 #include "siphond/server.h"
 #include "transport/tcp.h"
 
@@ -40,6 +41,7 @@ struct sd_shared {
 	struct sd_worker *const *workers; /* every worker (handoff) */
 	const unsigned *nworkers;
 	const struct sd_live *_Atomic *live; /* the settings a reload changes (reload.h) */
+	enum sd_udp_balance udp_balance; /* worker 0 steers the UDP groups (balance.h) */
 };
 
 struct sd_worker;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <string.h>
@@ -214,6 +215,59 @@ void tp_udp_destroy(struct tp_udp *u)
 	loop_fd_del(u->loop, u->fd);
 	close(u->fd);
 	mem_free(u);
+}
+
+/* The program sees the datagram from its UDP payload on; SKF_NET_OFF
+ * reaches the IP header. IPv4 without options (IHL 5) and IPv6 without
+ * extension headers put the UDP source port at 20 and 40; a datagram with
+ * them is hashed on other bytes, still the same ones for every datagram of
+ * its flow. The hash is Fibonacci's: source address (folded) ^ port, times
+ * 2^32 / phi, the top bits modulo active. */
+int tp_udp_steer(struct tp_udp *u, unsigned active)
+{
+	const bool v6 = u->local.ss.ss_family == AF_INET6;
+	struct sock_filter prog[24];
+	struct sock_fprog fp = { 0, prog };
+	unsigned n = 0;
+
+	if (active == 0) {
+		int dummy = 0;
+
+		if (setsockopt(u->fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &dummy,
+			       sizeof(dummy)) < 0 && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	if (v6) {
+		/* X = the four words of the source address, xored */
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + 8);
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+		for (unsigned w = 1; w < 4; w++) {
+			prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+								 SKF_NET_OFF + 8 + 4 * w);
+			prog[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+			prog[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+		}
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + 40);
+	} else {
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + 12);
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + 20);
+	}
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1u);
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16);
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, active);
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_A, 0);
+	fp.len = (unsigned short)n;
+	if (setsockopt(u->fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &fp, sizeof(fp)) < 0)
+		return -errno;
+	return 0;
+}
+
+unsigned tp_udp_steer_index(uint32_t ip, uint16_t port, unsigned active)
+{
+	return active ? (((ip ^ port) * 0x9e3779b1u) >> 16) % active : 0;
 }
 
 void tp_udp_set_egress(struct tp_udp *u, const struct tp_egress *e)

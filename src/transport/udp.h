@@ -45,6 +45,18 @@ const struct tp_addr *tp_udp_local(const struct tp_udp *u);
 const struct tp_addr *tp_udp_rx_local(const struct tp_udp *u);
 bool tp_udp_is_wildcard(const struct tp_udp *u);
 
+/* Steer the datagrams of u's SO_REUSEPORT group (every socket bound to the
+ * same address and port) to its first `active` sockets, in join order: a
+ * classic BPF program hashes each datagram's source address and port, so a
+ * source keeps its socket while `active` stays the same. active = 0 detaches
+ * the program (the kernel's own hash over every socket). An index the
+ * group lacks (active above its size) makes the kernel fall back to its own
+ * hash for that datagram. Returns 0 or the negated errno of setsockopt. */
+int tp_udp_steer(struct tp_udp *u, unsigned active);
+/* Where tp_udp_steer(u, active) sends an IPv4 source (host byte order):
+ * the index of the socket in its group. */
+unsigned tp_udp_steer_index(uint32_t ip, uint16_t port, unsigned active);
+
 /* Only send to destinations e permits (kept by the caller; NULL: any). */
 void tp_udp_set_egress(struct tp_udp *u, const struct tp_egress *e);
 
