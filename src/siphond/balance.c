@@ -18,12 +18,12 @@ struct sd_balance {
 	enum sd_udp_balance mode;
 	unsigned n, k, calm;
 	bool off; /* the kernel refused the program: its hash from now on */
-	struct tp_udp *groups[16];
-	unsigned ngroups;
 	sd_balance_cpu_fn cpu;
 	void *ctx;
 	uint64_t last_cpu, last_wall;
 	struct loop_timer timer;
+	unsigned ngroups;
+	struct tp_udp *groups[]; /* one socket of each group; not owned */
 };
 
 int sd_udp_balance_parse(const char *s, enum sd_udp_balance *out)
@@ -135,7 +135,7 @@ int sd_balance_create(struct sd_balance **out, struct loop *l, enum sd_udp_balan
 		      unsigned n, struct tp_udp *const *groups, unsigned ngroups,
 		      sd_balance_cpu_fn cpu, void *ctx)
 {
-	struct sd_balance *b = mem_zalloc(sizeof(*b));
+	struct sd_balance *b = mem_zalloc(sizeof(*b) + ngroups * sizeof(*groups));
 
 	if (!b)
 		return -ENOMEM;
@@ -144,8 +144,8 @@ int sd_balance_create(struct sd_balance **out, struct loop *l, enum sd_udp_balan
 	b->n = n ? n : 1;
 	b->cpu = cpu;
 	b->ctx = ctx;
-	b->ngroups = ngroups < 16 ? ngroups : 16;
-	memcpy(b->groups, groups, b->ngroups * sizeof(*groups));
+	b->ngroups = ngroups;
+	memcpy(b->groups, groups, ngroups * sizeof(*groups));
 	if (mode == SD_UDP_BALANCE_KERNEL || b->n == 1) {
 		b->k = 0;
 	} else if (mode == SD_UDP_BALANCE_SPREAD) {

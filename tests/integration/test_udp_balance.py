@@ -23,7 +23,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import siphon_test as st  # noqa: E402
 
 SOURCES = 64
-ROUNDS = 20
+ROUNDS = 10
+PAUSE = 0.05  # between rounds: a light load (~1300 requests/s), even under TSan
 
 
 def steer_index(ip, port, active):
@@ -77,6 +78,7 @@ def load(srv):
                     assert code == 200, "OPTIONS got %s" % code
                     del pending[s]
             assert not pending, "%d sources got no answer" % len(pending)
+            time.sleep(PAUSE)
     finally:
         for s in socks:
             s.close()
@@ -89,7 +91,7 @@ def adaptive_one_worker(srv):
         assert "UDP balancing adaptive" in text, text
         ran = load(srv)
         # w0 ran for the datagrams; w1 had none to wake for
-        assert ran["siphond-w0"] >= 20, ran
+        assert ran["siphond-w0"] >= ROUNDS, ran
         assert ran["siphond-w1"] <= 3, "the idle worker ran: %r" % ran
     return check
 
@@ -97,7 +99,7 @@ def adaptive_one_worker(srv):
 def spread_both_workers(srv):
     def check():
         ran = load(srv)
-        assert ran["siphond-w0"] >= 20 and ran["siphond-w1"] >= 20, ran
+        assert ran["siphond-w0"] >= ROUNDS and ran["siphond-w1"] >= ROUNDS, ran
     return check
 
 
