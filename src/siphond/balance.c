@@ -17,7 +17,8 @@ struct sd_balance {
 	struct loop *l;
 	enum sd_udp_balance mode;
 	unsigned n, k, calm;
-	bool off; /* the kernel refused the program: its hash from now on */
+	bool off;    /* the kernel refused the program: its hash from now on */
+	bool warned; /* a failed revision was logged (until one succeeds) */
 	sd_balance_cpu_fn cpu;
 	void *ctx;
 	uint64_t last_cpu, last_wall;
@@ -48,6 +49,10 @@ unsigned sd_balance_decide(unsigned k, unsigned n, double load, unsigned *calm)
 {
 	if (n <= 1)
 		return 1;
+	if (!(load >= 0.0))
+		load = 0.0; /* NaN or negative: a clock that failed */
+	if (load > (double)n)
+		load = (double)n; /* more than every CPU: a glitch, and the cast below stays defined */
 	if (k < 1 || k > n)
 		k = k < 1 ? 1 : n;
 	if (load > SD_BALANCE_HIGH * k && k < n) {
@@ -92,21 +97,32 @@ static uint64_t cpu_total(const struct sd_balance *b)
 	return t;
 }
 
-/* Steer every group to k sockets (0: the kernel's hash). */
-static void steer(struct sd_balance *b, unsigned k)
+/* Steer every group to k sockets (0: the kernel's hash). Returns 0 or the
+ * first error; the groups steered before it keep the new program. */
+static int steer(struct sd_balance *b, unsigned k)
 {
-	for (unsigned i = 0; i < b->ngroups && !b->off; i++) {
+	for (unsigned i = 0; i < b->ngroups; i++) {
 		int err = tp_udp_steer(b->groups[i], k);
 
-		if (err < 0) {
-			log_warn(MOD, "the kernel refused the UDP steering program (%s): "
-				      "its own hash spreads datagrams over all %u workers",
-				 strerror(-err), b->n);
-			b->off = true;
-			for (unsigned j = 0; j < i; j++)
-				tp_udp_steer(b->groups[j], 0);
-		}
+		if (err < 0)
+			return err;
 	}
+	return 0;
+}
+
+/* The kernel refuses the program: its own hash from now on, on every
+ * group (a detach the kernel does not know, before Linux 5.3, leaves the
+ * program of the last k; spread over all is the next best). */
+static void give_up(struct sd_balance *b, int err)
+{
+	log_warn(MOD, "the kernel refused the UDP steering program (%s): its own hash spreads "
+		      "datagrams over all %u workers",
+		 strerror(-err), b->n);
+	b->off = true;
+	if (steer(b, 0) < 0 && steer(b, b->n) < 0)
+		log_warn(MOD, "could not take the UDP steering program back: some sources stay on "
+			      "%u of %u workers",
+			 b->k, b->n);
 }
 
 static void on_period(void *arg)
@@ -118,17 +134,32 @@ static void on_period(void *arg)
 			      ? (double)(cpu - b->last_cpu) / (double)(wall - b->last_wall)
 			      : 0.0;
 	unsigned k = sd_balance_decide(b->k, b->n, load, &b->calm);
+	int err;
 
 	b->last_cpu = cpu;
 	b->last_wall = wall;
-	if (k != b->k && !b->off) {
-		log_info(MOD, "UDP datagrams now go to %u of %u workers (they used %.2f CPUs)", k,
-			 b->n, load);
-		b->k = k;
-		steer(b, k);
+	if (k != b->k) {
+		/* the program worked at start: a failure now (memory) is retried
+		 * next period, as k still differs */
+		err = steer(b, k);
+		if (err < 0) {
+			if (!b->warned)
+				log_warn(MOD, "UDP steering to %u of %u workers failed (%s): retrying",
+					 k, b->n, strerror(-err));
+			b->warned = true;
+		} else {
+			log_info(MOD, "UDP datagrams now go to %u of %u workers (they used %.2f CPUs)",
+				 k, b->n, load);
+			b->k = k;
+			b->warned = false;
+		}
 	}
-	if (!b->off)
-		loop_timer_add(b->l, &b->timer, SD_BALANCE_PERIOD_MS, on_period, b);
+	if (loop_timer_add(b->l, &b->timer, SD_BALANCE_PERIOD_MS, on_period, b) < 0) {
+		/* no timer, no revision: every worker takes datagrams */
+		log_warn(MOD, "no memory for the balancing timer: UDP goes to all %u workers", b->n);
+		if (steer(b, b->n) == 0)
+			b->k = b->n;
+	}
 }
 
 int sd_balance_create(struct sd_balance **out, struct loop *l, enum sd_udp_balance mode,
@@ -148,18 +179,21 @@ int sd_balance_create(struct sd_balance **out, struct loop *l, enum sd_udp_balan
 	memcpy(b->groups, groups, ngroups * sizeof(*groups));
 	if (mode == SD_UDP_BALANCE_KERNEL || b->n == 1) {
 		b->k = 0;
-	} else if (mode == SD_UDP_BALANCE_SPREAD) {
-		b->k = b->n;
-		steer(b, b->k);
 	} else {
-		b->k = 1;
-		steer(b, 1);
-		b->last_cpu = cpu_total(b);
-		b->last_wall = wall_ns();
-		if (!b->off && loop_timer_add(l, &b->timer, SD_BALANCE_PERIOD_MS, on_period, b) < 0) {
-			steer(b, 0);
-			mem_free(b);
-			return -ENOMEM;
+		int err;
+
+		b->k = mode == SD_UDP_BALANCE_SPREAD ? b->n : 1;
+		err = steer(b, b->k);
+		if (err < 0) {
+			give_up(b, err);
+		} else if (mode == SD_UDP_BALANCE_ADAPTIVE) {
+			b->last_cpu = cpu_total(b);
+			b->last_wall = wall_ns();
+			if (loop_timer_add(l, &b->timer, SD_BALANCE_PERIOD_MS, on_period, b) < 0) {
+				steer(b, 0);
+				mem_free(b);
+				return -ENOMEM;
+			}
 		}
 	}
 	if (b->off)

@@ -645,8 +645,12 @@ void sd_server_destroy(struct sd_server *s)
 	sd_http_destroy(s->http); /* first: it reads the location service */
 	for (unsigned i = 0; i < s->nworkers; i++)
 		sd_worker_stop(s->w[i], false); /* all at once */
+	/* every thread gone before any worker is freed: a worker still busy
+	 * may hand a message to another's inbox or read its core */
 	for (unsigned i = 0; i < s->nworkers; i++)
-		sd_worker_destroy(s->w[i]); /* joins, sends the answers still owed */
+		sd_worker_stop(s->w[i], true);
+	for (unsigned i = 0; i < s->nworkers; i++)
+		sd_worker_destroy(s->w[i]); /* sends the answers still owed */
 	sd_reload_destroy(s->rl); /* no worker reads the settings any more */
 	sd_regsvc_destroy(s->regsvc); /* no completion queue is left */
 	tp_ratelim_destroy(s->ratelim);

@@ -183,10 +183,17 @@ int sd_worker_send_stream(struct sd_worker *w, uint64_t id, const void *buf, siz
 	return err;
 }
 
-/* The core's sender for a transaction's late stream sends. */
+/* The core's sender for a transaction's late stream sends: to the worker
+ * whose connection it is, which is not this one for a request another
+ * worker received and handed over (its id carries the owner's tag). */
 static int send_stream(void *ctx, uint64_t id, const void *buf, size_t len)
 {
-	return sd_worker_send_stream(ctx, id, buf, len);
+	struct sd_worker *w = ctx;
+	unsigned owner = TP_TCP_ID_TAG(id);
+
+	if (owner < *w->sh->nworkers)
+		w = w->sh->workers[owner];
+	return sd_worker_send_stream(w, id, buf, len);
 }
 
 /* ---- proxy: our listen addresses, sending requests, handoffs ---- */

@@ -40,6 +40,9 @@ static void test_grow(void **state)
 	assert_int_equal(sd_balance_decide(4, 4, 3.9, &calm), 4);
 	/* one worker: nothing to decide */
 	assert_int_equal(sd_balance_decide(1, 1, 5.0, &calm), 1);
+	/* a load no machine has (a clock glitch) or none at all */
+	assert_int_equal(sd_balance_decide(1, 4, 1e300, &calm), 4);
+	assert_int_equal(sd_balance_decide(2, 4, -1.0, &calm), 2);
 	/* a k out of range is brought back in */
 	assert_int_equal(sd_balance_decide(0, 4, 0.1, &calm), 1);
 	assert_int_equal(sd_balance_decide(9, 4, 3.0, &calm), 4);
