@@ -8,10 +8,15 @@
 #include "transport/udp.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
 #define MOD "balance"
+
+/* what sd_balance_active() says, for other threads: one balancing per
+ * process (worker 0's) */
+static _Atomic unsigned active_now;
 
 struct sd_balance {
 	struct loop *l;
@@ -97,6 +102,11 @@ static uint64_t cpu_total(const struct sd_balance *b)
 	return t;
 }
 
+static void publish(const struct sd_balance *b)
+{
+	atomic_store_explicit(&active_now, sd_balance_active(b), memory_order_relaxed);
+}
+
 /* Steer every group to k sockets (0: the kernel's hash). Returns 0 or the
  * first error; the groups steered before it keep the new program. */
 static int steer(struct sd_balance *b, unsigned k)
@@ -152,6 +162,7 @@ static void on_period(void *arg)
 				 k, b->n, load);
 			b->k = k;
 			b->warned = false;
+			publish(b);
 		}
 	}
 	if (loop_timer_add(b->l, &b->timer, SD_BALANCE_PERIOD_MS, on_period, b) < 0) {
@@ -159,6 +170,7 @@ static void on_period(void *arg)
 		log_warn(MOD, "no memory for the balancing timer: UDP goes to all %u workers", b->n);
 		if (steer(b, b->n) == 0)
 			b->k = b->n;
+		publish(b);
 	}
 }
 
@@ -198,6 +210,7 @@ int sd_balance_create(struct sd_balance **out, struct loop *l, enum sd_udp_balan
 	}
 	if (b->off)
 		b->k = 0;
+	publish(b);
 	if (b->n > 1)
 		log_info(MOD, "UDP balancing %s: %s", sd_udp_balance_name(mode),
 			 b->k == 0 ? "the kernel's hash over every worker"
@@ -212,6 +225,7 @@ void sd_balance_destroy(struct sd_balance *b)
 	if (!b)
 		return;
 	loop_timer_cancel(b->l, &b->timer);
+	atomic_store_explicit(&active_now, 0, memory_order_relaxed);
 	mem_free(b);
 }
 
@@ -219,3 +233,9 @@ unsigned sd_balance_active(const struct sd_balance *b)
 {
 	return b && !b->off ? b->k : 0;
 }
+
+unsigned sd_balance_active_now(void)
+{
+	return atomic_load_explicit(&active_now, memory_order_relaxed);
+}
+

@@ -62,5 +62,8 @@ void sd_balance_destroy(struct sd_balance *b);
 /* How many workers take datagrams now (n unless adaptive; 0: the kernel's
  * hash, over every worker). */
 unsigned sd_balance_active(const struct sd_balance *b);
+/* The same for the process's balancing, from any thread (the HTTP
+ * thread's /metrics); 0 before it starts or without one. */
+unsigned sd_balance_active_now(void);
 
 #endif

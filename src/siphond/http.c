@@ -2,6 +2,8 @@
  * thread, one request at a time), bound to the configured address only. */
 #include "siphond/http_int.h"
 
+#include "siphond/balance.h"
+
 #include "base/log.h"
 #include "base/mem.h"
 #include "location/loc.h"
@@ -112,6 +114,7 @@ void sd_http_gauges(struct sd_http *h, struct sd_mx_gauges *g)
 {
 	memset(g, 0, sizeof(*g));
 	g->workers = h->cfg.workers;
+	g->udp_workers = sd_balance_active_now();
 	g->uptime_s = (double)(sd_mx_now_us() - h->start_us) / 1e6;
 	if (h->cfg.tsx)
 		g->tsx_active = tsx_table_count(h->cfg.tsx);

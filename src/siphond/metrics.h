@@ -150,6 +150,7 @@ struct sd_mx_gauges {
 	uint64_t bindings, aors;
 	double uptime_s;
 	unsigned workers;
+	unsigned udp_workers; /* taking UDP datagrams now (balance.h); 0: every one */
 	int has_location;
 };
 

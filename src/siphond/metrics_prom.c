@@ -82,6 +82,9 @@ int sd_mx_format_prom(FILE *f, const struct sd_mx_snap *s, const struct sd_mx_ga
 		      (double)g->aors);
 	}
 	gauge(f, "siphon_workers", "Worker threads.", (double)g->workers);
+	gauge(f, "siphon_udp_workers_active",
+	      "Workers taking UDP datagrams now ([server] udp_balance).",
+	      (double)(g->udp_workers ? g->udp_workers : g->workers));
 	gauge(f, "siphon_uptime_seconds", "Seconds since siphond started.", g->uptime_s);
 	for (unsigned h = 0; h < SD_MX_NHIST; h++) {
 		char name[96];

@@ -18,6 +18,7 @@ import select
 import socket
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import siphon_test as st  # noqa: E402
@@ -83,6 +84,23 @@ def load(srv):
         for s in socks:
             s.close()
     return {n: runs(srv, t) - before[n] for n, t in ws.items()}
+
+
+def udp_workers_gauge(hport):
+    """siphon_udp_workers_active from /metrics."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % hport, timeout=10) as f:
+        text = f.read().decode()
+    for line in text.splitlines():
+        if line.startswith("siphon_udp_workers_active "):
+            return float(line.split()[1])
+    raise AssertionError("no siphon_udp_workers_active in /metrics")
+
+
+def gauge_is(hport, want):
+    def check():
+        got = udp_workers_gauge(hport)
+        assert got == want, "siphon_udp_workers_active %s, wanted %s" % (got, want)
+    return check
 
 
 def adaptive_one_worker(srv):
@@ -213,11 +231,15 @@ def main():
     args = st.setup()
     t = st.Runner()
     t.run("udp_balance values are checked", config_values, args.bin_dir)
-    with st.Siphond(args.bin_dir, extra=["--workers", "2"]) as srv:
+    hport = st.free_port()
+    with st.Siphond(args.bin_dir, extra=["--workers", "2", "--http", "127.0.0.1:%d" % hport]) as srv:
         t.run("adaptive: one worker takes a light load", adaptive_one_worker(srv))
-    with st.Siphond(args.bin_dir, extra=["--workers", "2"],
+        t.run("adaptive: /metrics says 1 UDP worker", gauge_is(hport, 1))
+    hport = st.free_port()
+    with st.Siphond(args.bin_dir, extra=["--workers", "2", "--http", "127.0.0.1:%d" % hport],
                     config="[server]\nudp_balance = spread\n") as srv:
         t.run("spread: both workers take sources", spread_both_workers(srv))
+        t.run("spread: /metrics says 2 UDP workers", gauge_is(hport, 2))
         t.run("spread: retransmission and ACK from another worker's source reach the "
               "transaction's owner", handed_to_owner(srv))
     return t.finish()
