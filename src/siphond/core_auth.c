@@ -115,8 +115,8 @@ bool sd_auth_check(struct sd_core *c, const struct sip_msg *m, const struct sd_i
 		sd_mx_count(c->idx, SD_MX_AUTH_FAILURES);
 		return true;
 	case AUTH_MALFORMED:
-		log_info(MOD, "%.*s from %s: bad credentials: %s", STR_FMT(m->method),
-			 tp_addr_fmt(&in->src, peer, sizeof(peer)), res.why);
+		log_info(MOD, "%.*s from %s: bad credentials: %s (call-id %.*s)", STR_FMT(m->method),
+			 tp_addr_fmt(&in->src, peer, sizeof(peer)), res.why, STR_FMT(m->call_id));
 		sd_respond(c, m, in, out, 400,
 			   proxy ? "Bad Proxy-Authorization Header" : "Bad Authorization Header",
 			   STR_NULL);

@@ -127,6 +127,12 @@ static void answer_late(struct reg_pend *p, uint16_t code, const char *reason, s
 		log_err(MOD, "kept REGISTER no longer parses: %u unsent", code);
 		return;
 	}
+	if (code >= 300) {
+		char peer[80];
+
+		log_info(MOD, "REGISTER from %s %s: %u %s (call-id %.*s)", tp_proto_name(p->proto),
+			 tp_addr_fmt(&p->src, peer, sizeof(peer)), code, reason, STR_FMT(m->call_id));
+	}
 	if (p->tsx) {
 		tsx_lock(p->tsx);
 		if (tsx_state(p->tsx) == TSX_TERMINATED) { /* shutting down */
@@ -146,7 +152,8 @@ static void answer_late(struct reg_pend *p, uint16_t code, const char *reason, s
 	else
 		rc = c->send_stream(c->send_ctx, p->conn_id, out.buf, out.len);
 	if (rc < 0)
-		log_info(MOD, "%u to REGISTER not sent: %s", code, strerror(-rc));
+		log_info(MOD, "%u to REGISTER not sent: %s (call-id %.*s)", code, strerror(-rc),
+			 STR_FMT(m->call_id));
 }
 
 static void on_reg_done(void *arg, uint16_t code, const char *reason, struct str extra)
@@ -155,9 +162,11 @@ static void on_reg_done(void *arg, uint16_t code, const char *reason, struct str
 	char peer[80];
 
 	sd_mx_observe(p->c->idx, SD_MX_H_REGISTER, p->mx_t0);
-	if (code >= 300)
-		log_info(MOD, "REGISTER from %s %s: %u %s", tp_proto_name(p->proto),
-			 tp_addr_fmt(&p->src, peer, sizeof(peer)), code, reason);
+	/* a later answer logs its refusal once it has parsed the request again */
+	if (code >= 300 && p->sync)
+		log_info(MOD, "REGISTER from %s %s: %u %s (call-id %.*s)", tp_proto_name(p->proto),
+			 tp_addr_fmt(&p->src, peer, sizeof(peer)), code, reason,
+			 STR_FMT(p->m->call_id));
 	if (p->sync) {
 		sd_respond(p->c, p->m, p->in, p->out, code, reason, extra);
 		p->answered = true;

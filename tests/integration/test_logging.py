@@ -71,6 +71,47 @@ def test_debug_call_id(bin_dir):
         assert "sip: recv" not in srv.stderr_text(), "trace without --trace"
 
 
+def register(port, call_id, extra):
+    """A REGISTER for bob@example.com with extra header lines; its answer."""
+    with st.udp_socket() as s:
+        lport = st.udp_source_port(s)
+        req = ("REGISTER sip:example.com SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-%08x;rport\r\n"
+               "Max-Forwards: 70\r\nFrom: <sip:bob@example.com>;tag=%08x\r\n"
+               "To: <sip:bob@example.com>\r\nCall-ID: %s\r\nCSeq: 1 REGISTER\r\n"
+               "Contact: <sip:bob@127.0.0.1:%d>\r\n%sContent-Length: 0\r\n\r\n"
+               % (lport, random.getrandbits(32), random.getrandbits(32), call_id, lport,
+                  extra)).encode()
+        return st.udp_exchange(req, port, sock=s)
+
+
+def test_refusal_call_id(bin_dir):
+    """Refusals are logged at info with the request's Call-ID: bad credentials
+    (400) and a registrar refusal (423)."""
+    bad = "bad-%08x@t" % random.getrandbits(32)
+    brief = "brief-%08x@t" % random.getrandbits(32)
+    cfg = "[domains]\nserve = example.com\n[auth]\nmethods = none\n[registrar]\nmin_expires = 60\n"
+    with st.Siphond(bin_dir, config=cfg) as srv:
+        code = st.parse_status(register(srv.port, brief, "Expires: 5\r\n"))[0]
+        assert code == 423, code
+        assert srv.wait_log(brief, 5), srv.stderr_text()
+        lines = [l for l in srv.stderr_text().splitlines() if brief in l]
+        assert any(" INFO " in l and ": 423 " in l for l in lines), lines
+    cfg = "[domains]\nserve = example.com\n[auth]\nmethods = REGISTER\n"
+    with st.Siphond(bin_dir, config=cfg) as srv:
+        chal = register(srv.port, bad, "")
+        assert st.parse_status(chal)[0] == 401, chal
+        nonce = re.search(rb'nonce="([^"]+)"', chal).group(1).decode()
+        # the challenge's nonce, but no response: malformed, not merely wrong
+        resp = register(srv.port, bad, 'Authorization: Digest username="bob", '
+                        'realm="example.com", nonce="%s", uri="sip:example.com", '
+                        'algorithm=MD5\r\n' % nonce)
+        assert st.parse_status(resp) == (400, "Bad Authorization Header"), resp
+        assert srv.wait_log(bad, 5), srv.stderr_text()
+        lines = [l for l in srv.stderr_text().splitlines() if bad in l]
+        assert any(" INFO " in l and "bad credentials" in l for l in lines), lines
+
+
 def test_trace(bin_dir):
     cid = "trc-%08x@t" % random.getrandbits(32)
     conf = "[log]\nlevel = debug\nsip_trace = on\n"
@@ -179,6 +220,7 @@ def main():
     t.run("level info: one line per event, no debug", test_info, args.bin_dir)
     t.run("--log-level debug: a line with the Call-ID, no trace", test_debug_call_id,
           args.bin_dir)
+    t.run("refusals at info carry the Call-ID", test_refusal_call_id, args.bin_dir)
     t.run("--trace and [log] sip_trace: every message in and out", test_trace, args.bin_dir)
     t.run("[log] level = warn: nothing below", test_warn, args.bin_dir)
     t.run("--syslog: lines to /dev/log (daemon, ident siphond[pid]), none on stderr",
