@@ -458,6 +458,9 @@ void loc_get_stats(struct loc *l, struct loc_stats *st)
 	st->commits = l->w.commits;
 	st->ops = l->w.ops;
 	st->max_batch = l->w.max_batch;
+	st->failures = l->w.failures;
+	st->last_err = l->w.last_err;
+	st->pending = l->w.seq - atomic_load_explicit(&l->w.done_seq, memory_order_acquire);
 	pthread_mutex_unlock(&l->w.lock);
 	st->rebuild_s = l->rebuild_s;
 }

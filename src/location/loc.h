@@ -80,6 +80,9 @@ struct loc_stats {
 	uint64_t ops;        /* changes committed */
 	uint64_t max_batch;  /* most changes in one transaction */
 	double rebuild_s;    /* time loc_create() spent loading the index */
+	uint64_t failures;   /* batches the store refused (database error, Redis down) */
+	int last_err;        /* the latest batch's error (negated errno); 0: it was applied */
+	uint64_t pending;    /* changes queued for the store, not yet applied */
 };
 
 /* err: 0 once the change is durable (sqlite), acknowledged by Redis (redis)

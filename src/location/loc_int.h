@@ -158,6 +158,8 @@ struct loc_writer {
 	uint64_t seq;                /* last seq given to an op */
 	_Atomic uint64_t done_seq;   /* every op up to this seq was applied (or failed) */
 	uint64_t commits, ops, max_batch;
+	uint64_t failures;           /* batches the store refused */
+	int last_err;                /* the latest batch's error; 0: it was applied */
 };
 
 /* thread.c: start a service thread with every signal blocked. Returns 0,

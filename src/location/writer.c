@@ -58,6 +58,8 @@ static void *writer_main(void *arg)
 
 		pthread_mutex_lock(&w->lock);
 		w->commits += !err;
+		w->failures += err != 0;
+		w->last_err = err;
 		w->ops += ok;
 		if (n > w->max_batch)
 			w->max_batch = n;
@@ -81,6 +83,8 @@ int loc_writer_init(struct loc_writer *w, struct loc_store *store)
 	w->seq = 0;
 	atomic_init(&w->done_seq, 0);
 	w->commits = w->ops = w->max_batch = 0;
+	w->failures = 0;
+	w->last_err = 0;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	if (!store)

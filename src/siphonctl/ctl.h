@@ -56,6 +56,10 @@ int ctl_http(const char *addr, const char *method, const char *path, int *status
 /* GET/DELETE path and parse the JSON answer; a non-2xx status is printed
  * with the server's "error" and fails. *out is a new reference. */
 int ctl_api(const struct ctl_opts *o, const char *method, const char *path, json_t **out);
+/* The same, also taking status `also` (with its JSON body) as an answer;
+ * *status_out (may be NULL) gets the HTTP status. */
+int ctl_api_status(const struct ctl_opts *o, const char *method, const char *path, int also,
+		   json_t **out, int *status_out);
 /* Percent-encode s for a query value into out. Returns 0 or -ENOSPC. */
 int ctl_urlencode(const char *s, char *out, size_t cap);
 /* Print j (compact JSON, one line). */

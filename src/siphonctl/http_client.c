@@ -117,6 +117,12 @@ int ctl_http(const char *addr, const char *method, const char *path, int *status
 
 int ctl_api(const struct ctl_opts *o, const char *method, const char *path, json_t **out)
 {
+	return ctl_api_status(o, method, path, 0, out, NULL);
+}
+
+int ctl_api_status(const struct ctl_opts *o, const char *method, const char *path, int also,
+		   json_t **out, int *status_out)
+{
 	json_error_t jerr;
 	char *body = NULL;
 	int status = 0;
@@ -126,7 +132,9 @@ int ctl_api(const struct ctl_opts *o, const char *method, const char *path, json
 		return CTL_EXIT_FAIL;
 	j = json_loads(body, 0, &jerr);
 	free(body);
-	if (status < 200 || status > 299) {
+	if (status_out)
+		*status_out = status;
+	if ((status < 200 || status > 299) && (!also || status != also)) {
 		const char *why = j ? json_string_value(json_object_get(j, "error")) : NULL;
 
 		fprintf(stderr, "siphonctl: %s %s: HTTP %d%s%s\n", method, path, status,

@@ -69,32 +69,42 @@ int ctl_stats(const struct ctl_opts *o)
 	return 0;
 }
 
+/* Exit 0 when healthy, CTL_EXIT_FAIL when siphond says it is degraded (503:
+ * its location store refuses changes), after printing what it said. */
 int ctl_health(const struct ctl_opts *o)
 {
 	const json_t *loc;
 	json_t *j;
+	int status = 0, rc;
 
-	if (ctl_api(o, "GET", "/api/health", &j))
+	if (ctl_api_status(o, "GET", "/api/health", 503, &j, &status))
 		return CTL_EXIT_FAIL;
+	rc = status == 503 ? CTL_EXIT_FAIL : 0;
 	if (o->json) {
 		ctl_print_json(j);
 		json_decref(j);
-		return 0;
+		return rc;
 	}
 	loc = json_object_get(j, "location");
 	printf("status %s, siphond %s, pid %lld, up %.0f s, %lld workers\n",
 	       json_string_value(json_object_get(j, "status")),
 	       json_string_value(json_object_get(j, "version")), jint(j, "pid"),
 	       json_number_value(json_object_get(j, "uptime_s")), jint(j, "workers"));
-	if (json_is_string(json_object_get(loc, "backend")))
-		printf("location %s: %s, %lld bindings, %lld AoRs\n",
-		       json_string_value(json_object_get(loc, "backend")),
-		       json_string_value(json_object_get(loc, "state")), jint(loc, "bindings"),
-		       jint(loc, "aors"));
-	else
+	if (json_is_string(json_object_get(loc, "backend"))) {
+		const char *err = json_string_value(json_object_get(loc, "error"));
+
+		printf("location %s: %s", json_string_value(json_object_get(loc, "backend")),
+		       json_string_value(json_object_get(loc, "state")));
+		if (err)
+			printf(" (%s)", err);
+		printf(", %lld bindings, %lld AoRs, %lld writes pending, %lld failed\n",
+		       jint(loc, "bindings"), jint(loc, "aors"), jint(loc, "pending_writes"),
+		       jint(loc, "failed_writes"));
+	} else {
 		printf("location: none (no registrar)\n");
+	}
 	json_decref(j);
-	return 0;
+	return rc;
 }
 
 /* SIGHUP to the pid the server reports: siphond re-reads its config. */
@@ -103,7 +113,8 @@ int ctl_reload(const struct ctl_opts *o)
 	json_t *j;
 	long long pid;
 
-	if (ctl_api(o, "GET", "/api/health", &j))
+	/* a degraded server (503) still says its pid: a reload may be the cure */
+	if (ctl_api_status(o, "GET", "/api/health", 503, &j, NULL))
 		return CTL_EXIT_FAIL;
 	pid = jint(j, "pid");
 	json_decref(j);

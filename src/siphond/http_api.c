@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 void sd_http_metrics(struct sd_http *h, struct sd_http_reply *r)
@@ -41,21 +42,34 @@ void sd_http_metrics(struct sd_http *h, struct sd_http_reply *r)
 	r->len = len;
 }
 
+/* Healthy unless the location store refused its latest batch of changes
+ * (a database error, Redis unreachable): registrations then get 5xx, never a
+ * 200 that was not made durable, and a load balancer should look elsewhere
+ * (503) until a batch is applied again. */
 void sd_http_health(struct sd_http *h, struct sd_http_reply *r)
 {
 	struct sd_mx_gauges g;
+	struct loc_stats ls = { 0 };
+	bool failing = false;
 	json_t *loc;
 
 	sd_http_gauges(h, &g);
-	if (h->cfg.loc)
-		loc = json_pack("{s:s,s:s,s:I,s:I}", "backend", h->cfg.loc_backend, "state", "up",
-				"bindings", (json_int_t)g.bindings, "aors", (json_int_t)g.aors);
-	else
+	if (h->cfg.loc) {
+		loc_get_stats(h->cfg.loc, &ls);
+		failing = ls.last_err != 0;
+		loc = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "backend", h->cfg.loc_backend, "state",
+				failing ? "failing" : "up", "bindings", (json_int_t)g.bindings, "aors",
+				(json_int_t)g.aors, "pending_writes", (json_int_t)ls.pending,
+				"failed_writes", (json_int_t)ls.failures);
+		if (loc && failing)
+			json_object_set_new(loc, "error", json_string(strerror(-ls.last_err)));
+	} else {
 		loc = json_pack("{s:n,s:s}", "backend", "state", "none");
-	sd_http_json(r, 200,
-		     json_pack("{s:s,s:s,s:I,s:f,s:i,s:o}", "status", "ok", "version",
-			       SIPHON_VERSION, "pid", (json_int_t)getpid(), "uptime_s", g.uptime_s,
-			       "workers", (int)g.workers, "location", loc));
+	}
+	sd_http_json(r, failing ? 503 : 200,
+		     json_pack("{s:s,s:s,s:I,s:f,s:i,s:o}", "status", failing ? "degraded" : "ok",
+			       "version", SIPHON_VERSION, "pid", (json_int_t)getpid(), "uptime_s",
+			       g.uptime_s, "workers", (int)g.workers, "location", loc));
 }
 
 static json_t *hist_json(const struct sd_mx_hsnap *hs)

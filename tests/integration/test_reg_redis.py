@@ -5,6 +5,7 @@ REGISTER there lists it), removals too, a server started later loads what is
 there, and a server keeps serving what it has when Redis goes away and
 comes back. Everything on loopback inside the private netns."""
 
+import json
 import os
 import random
 import shutil
@@ -13,6 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 import siphon_test as st
 
@@ -156,14 +159,39 @@ def test_other_prefix(redis, a):
         assert fetch(c.port, "erin") == [], "a server on another prefix sees erin"
 
 
-def test_redis_down(redis, a, b):
+def health(hport):
+    """(HTTP status, JSON) of A's /api/health."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/health" % hport, timeout=10) as f:
+            return f.status, json.loads(f.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def siphonctl_health(hport):
+    p = subprocess.run([os.path.join(ARGS.bin_dir, "siphonctl"), "--http",
+                        "127.0.0.1:%d" % hport, "health"],
+                       capture_output=True, text=True, timeout=20)
+    return p.returncode, p.stdout + p.stderr
+
+
+def test_redis_down(redis, a, b, hport):
     """Redis gone: a change cannot be made durable, so it is not acknowledged
-    (5xx, never a 200); lookups keep working from memory. Redis back: the
-    next change succeeds and reaches the other server."""
+    (5xx, never a 200); lookups keep working from memory, and /api/health says
+    503 degraded (siphonctl health exits 1). Redis back: the next change
+    succeeds and reaches the other server, and health is 200 again."""
     port = redis.port
+    status, j = health(hport)
+    assert status == 200 and j["location"]["state"] == "up", (status, j)
     redis.stop()
     code, reason = st.parse_status(register(a.port, "frank", "sip:frank@10.0.0.8:5060", 600))
     assert code is not None and code >= 500, "register with redis down: %s %s" % (code, reason)
+    status, j = health(hport)
+    assert status == 503 and j["status"] == "degraded", (status, j)
+    assert j["location"]["state"] == "failing" and j["location"]["error"], j
+    assert j["location"]["failed_writes"] >= 1, j
+    rc, out = siphonctl_health(hport)
+    assert rc == 1 and "failing" in out, (rc, out)
     assert st.parse_status(register(a.port, "alice"))[0] == 200, "fetch with redis down"
     redis.start(port)
     end = time.monotonic() + 10
@@ -174,6 +202,10 @@ def test_redis_down(redis, a, b):
         time.sleep(0.2)
     assert code == 200, "no recovery after redis came back: %s" % code
     wait_contacts(b.port, "grace", {"sip:grace@10.0.0.9:5060"}, timeout=5)
+    status, j = health(hport)
+    assert status == 200 and j["status"] == "ok" and j["location"]["state"] == "up", (status, j)
+    rc, out = siphonctl_health(hport)
+    assert rc == 0 and "redis: up" in out, (rc, out)
 
 
 def main():
@@ -185,13 +217,15 @@ def main():
     try:
         redis.start()
         conf = CONF % (redis.port, prefix)
-        with st.Siphond(ARGS.bin_dir, config=conf) as a, \
+        hport = st.free_port()
+        with st.Siphond(ARGS.bin_dir, config=conf, extra=["--http", "127.0.0.1:%d" % hport]) as a, \
                 st.Siphond(ARGS.bin_dir, config=conf, extra=["--workers", "2"]) as b:
             t.run("register at A, visible at B and back", test_shared, a, b)
             t.run("removals propagate", test_remove, a, b)
             t.run("a server started later loads the bindings", test_late_start, redis, prefix, a)
             t.run("another prefix is another location service", test_other_prefix, redis, a)
-            t.run("redis down: no false 200, recovery", test_redis_down, redis, a, b)
+            t.run("redis down: no false 200, health 503, recovery", test_redis_down, redis, a,
+                  b, hport)
     except Exception as e:  # noqa: BLE001
         t.check("servers run", False, str(e))
     finally:
