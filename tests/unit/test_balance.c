@@ -2,9 +2,16 @@
  * datagrams for a measured load, growing at once and shrinking only after a
  * calm spell. */
 #include "harness.h"
+#include "base/loop.h"
 #include "siphond/balance.h"
+#include "transport/addr.h"
+#include "transport/udp.h"
 
 #include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 static void test_parse(void **state)
 {
@@ -80,12 +87,134 @@ static void test_shrink_after_calm(void **state)
 	assert_int_equal(k, 1);
 }
 
+/* The controller on a real loop with a real two-socket group: a fake CPU
+ * clock says the workers use 1.5 CPUs, so within a period or two both
+ * sockets take datagrams; then it says they idle, and after the calm spell
+ * one socket takes everything again. */
+static double fake_load; /* CPUs the fake clock runs at */
+static uint64_t fake_ns, fake_last_wall;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t fake_cpu(void *ctx, unsigned worker)
+{
+	uint64_t now = mono_ns();
+
+	(void)ctx;
+	if (worker != 0)
+		return 0;
+	if (fake_last_wall)
+		fake_ns += (uint64_t)((double)(now - fake_last_wall) * fake_load);
+	fake_last_wall = now;
+	return fake_ns;
+}
+
+struct seen {
+	struct loop *l;
+	unsigned per_sock[2];
+};
+
+static struct seen seen;
+
+static void on_dgram(struct tp_udp *u, const char *buf, size_t len, const struct tp_addr *src,
+		     void *arg)
+{
+	(void)u;
+	(void)buf;
+	(void)len;
+	(void)src;
+	seen.per_sock[(uintptr_t)arg]++;
+}
+
+static void on_stop(void *arg)
+{
+	loop_stop(arg);
+}
+
+static void run_for(struct loop *l, uint64_t ms)
+{
+	struct loop_timer t = { 0 };
+
+	assert_int_equal(loop_timer_add(l, &t, ms, on_stop, l), 0);
+	loop_run(l);
+	loop_timer_cancel(l, &t);
+}
+
+/* 32 sources, one datagram each: how many sockets got some. */
+static unsigned spread_of(struct loop *l, const struct tp_addr *to)
+{
+	memset(seen.per_sock, 0, sizeof(seen.per_sock));
+	for (int i = 0; i < 32; i++) {
+		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		assert_true(fd >= 0);
+		assert_int_equal(sendto(fd, "x", 1, 0, (const struct sockaddr *)&to->ss, to->len), 1);
+		close(fd);
+	}
+	run_for(l, 100);
+	assert_int_equal(seen.per_sock[0] + seen.per_sock[1], 32);
+	return (seen.per_sock[0] > 0) + (seen.per_sock[1] > 0);
+}
+
+static void test_controller(void **state)
+{
+	struct tp_udp *socks[2];
+	struct sd_balance *b;
+	struct tp_addr any;
+	uint64_t t0;
+
+	(void)state;
+	assert_int_equal(loop_create(&seen.l), 0);
+	assert_int_equal(tp_addr_from_numeric(&any, str_cstr("127.0.0.1"), 0), 0);
+	assert_int_equal(tp_udp_create(&socks[0], seen.l, &any, on_dgram, (void *)(uintptr_t)0), 0);
+	assert_int_equal(tp_udp_create(&socks[1], seen.l, tp_udp_local(socks[0]), on_dgram,
+				       (void *)(uintptr_t)1),
+			 0);
+	fake_load = 1.5;
+	fake_ns = fake_last_wall = 0;
+	assert_int_equal(sd_balance_create(&b, seen.l, SD_UDP_BALANCE_ADAPTIVE, 2, socks, 1,
+					   fake_cpu, NULL),
+			 0);
+	/* adaptive starts with one */
+	assert_int_equal(sd_balance_active(b), 1);
+	assert_int_equal(sd_balance_active_now(), 1);
+	assert_int_equal(spread_of(seen.l, tp_udp_local(socks[0])), 1);
+	/* busy: two at the next period (bounded wait: a slow sanitizer build
+	 * may fire the timer late), and the program follows */
+	t0 = mono_ns();
+	while (sd_balance_active(b) == 1 && mono_ns() - t0 < 10000000000ull)
+		run_for(seen.l, 50);
+	assert_int_equal(sd_balance_active(b), 2);
+	assert_int_equal(sd_balance_active_now(), 2);
+	assert_int_equal(spread_of(seen.l, tp_udp_local(socks[0])), 2);
+	/* idle: back to one after the calm spell, never before it */
+	fake_load = 0.0;
+	t0 = mono_ns();
+	while (sd_balance_active(b) == 2 && mono_ns() - t0 < 30000000000ull)
+		run_for(seen.l, 50);
+	assert_int_equal(sd_balance_active(b), 1);
+	assert_true(mono_ns() - t0 >= (uint64_t)(SD_BALANCE_CALM - 1) * SD_BALANCE_PERIOD_MS * 1000000ull);
+	assert_int_equal(spread_of(seen.l, tp_udp_local(socks[0])), 1);
+	sd_balance_destroy(b);
+	assert_int_equal(sd_balance_active_now(), 0);
+	tp_udp_destroy(socks[1]);
+	tp_udp_destroy(socks[0]);
+	loop_destroy(seen.l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		SIPHON_TEST(test_parse),
 		SIPHON_TEST(test_grow),
 		SIPHON_TEST(test_shrink_after_calm),
+		SIPHON_TEST(test_controller),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
