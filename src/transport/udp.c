@@ -270,6 +270,17 @@ unsigned tp_udp_steer_index(uint32_t ip, uint16_t port, unsigned active)
 	return active ? (((ip ^ port) * 0x9e3779b1u) >> 16) % active : 0;
 }
 
+unsigned tp_udp_steer_index6(const uint8_t ip[16], uint16_t port, unsigned active)
+{
+	uint32_t x = 0;
+
+	/* the program's four big-endian word loads, xored */
+	for (int w = 0; w < 4; w++)
+		x ^= (uint32_t)ip[4 * w] << 24 | (uint32_t)ip[4 * w + 1] << 16 |
+		     (uint32_t)ip[4 * w + 2] << 8 | ip[4 * w + 3];
+	return tp_udp_steer_index(x, port, active);
+}
+
 void tp_udp_set_egress(struct tp_udp *u, const struct tp_egress *e)
 {
 	u->egress = e;

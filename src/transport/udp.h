@@ -56,6 +56,8 @@ int tp_udp_steer(struct tp_udp *u, unsigned active);
 /* Where tp_udp_steer(u, active) sends an IPv4 source (host byte order):
  * the index of the socket in its group. */
 unsigned tp_udp_steer_index(uint32_t ip, uint16_t port, unsigned active);
+/* The same for an IPv6 source (its 16 bytes as on the wire). */
+unsigned tp_udp_steer_index6(const uint8_t ip[16], uint16_t port, unsigned active);
 
 /* Only send to destinations e permits (kept by the caller; NULL: any). */
 void tp_udp_set_egress(struct tp_udp *u, const struct tp_egress *e);

@@ -66,15 +66,17 @@ static unsigned send_round(const struct tp_addr *to, unsigned rounds)
 	rx.got = 0;
 	rx.want = NSRC * rounds;
 	for (unsigned i = 0; i < NSRC; i++) {
-		struct sockaddr_in a = { .sin_family = AF_INET };
-		socklen_t alen = sizeof(a);
+		struct tp_addr a;
 
-		fds[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		/* a client on the group's own loopback address, port picked */
+		a = *to;
+		tp_addr_set_port(&a, 0);
+		fds[i] = socket(to->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		assert_true(fds[i] >= 0);
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		assert_int_equal(bind(fds[i], (struct sockaddr *)&a, sizeof(a)), 0);
-		assert_int_equal(getsockname(fds[i], (struct sockaddr *)&a, &alen), 0);
-		rx.port_of_src[i] = ntohs(a.sin_port);
+		assert_int_equal(bind(fds[i], (struct sockaddr *)&a.ss, a.len), 0);
+		a.len = sizeof(a.ss);
+		assert_int_equal(getsockname(fds[i], (struct sockaddr *)&a.ss, &a.len), 0);
+		rx.port_of_src[i] = tp_addr_port(&a);
 	}
 	for (unsigned r = 0; r < rounds; r++)
 		for (unsigned i = 0; i < NSRC; i++) {
@@ -137,10 +139,37 @@ static void test_steer(void **state)
 	loop_destroy(rx.l);
 }
 
+/* The IPv6 program: ::1 sources land where tp_udp_steer_index6() says. */
+static void test_steer6(void **state)
+{
+	static const uint8_t lo6[16] = { [15] = 1 };
+	struct tp_addr any;
+
+	(void)state;
+	assert_int_equal(loop_create(&rx.l), 0);
+	assert_int_equal(tp_addr_from_numeric(&any, str_cstr("::1"), 0), 0);
+	assert_int_equal(tp_udp_create(&socks[0], rx.l, &any, on_dgram, (void *)(uintptr_t)0), 0);
+	for (uintptr_t s = 1; s < NSOCK; s++)
+		assert_int_equal(tp_udp_create(&socks[s], rx.l, tp_udp_local(socks[0]), on_dgram,
+					       (void *)s),
+				 0);
+	assert_int_equal(tp_udp_steer(socks[0], 1), 0);
+	assert_int_equal(send_round(tp_udp_local(socks[0]), 2), 1);
+	assert_int_equal(tp_udp_steer(socks[0], 3), 0);
+	assert_int_equal(send_round(tp_udp_local(socks[0]), 2), 3);
+	for (unsigned i = 0; i < NSRC; i++)
+		assert_int_equal(rx.sock_of_src[i],
+				 (int)tp_udp_steer_index6(lo6, rx.port_of_src[i], 3));
+	for (unsigned s = 0; s < NSOCK; s++)
+		tp_udp_destroy(socks[s]);
+	loop_destroy(rx.l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		SIPHON_TEST(test_steer),
+		SIPHON_TEST(test_steer6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
