@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <time.h>
 
 #define MOD "balance"
 
@@ -85,14 +84,6 @@ unsigned sd_balance_decide(unsigned k, unsigned n, double load, unsigned *calm)
 	return k;
 }
 
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t cpu_total(const struct sd_balance *b)
 {
 	uint64_t t = 0;
@@ -138,7 +129,7 @@ static void give_up(struct sd_balance *b, int err)
 static void on_period(void *arg)
 {
 	struct sd_balance *b = arg;
-	uint64_t cpu = cpu_total(b), wall = wall_ns();
+	uint64_t cpu = cpu_total(b), wall = loop_now(b->l) * 1000000ull; /* ms, ample over 250 */
 	/* a worker that stopped reads 0: no load rather than a wrapped one */
 	double load = wall > b->last_wall && cpu >= b->last_cpu
 			      ? (double)(cpu - b->last_cpu) / (double)(wall - b->last_wall)
@@ -200,7 +191,7 @@ int sd_balance_create(struct sd_balance **out, struct loop *l, enum sd_udp_balan
 			give_up(b, err);
 		} else if (mode == SD_UDP_BALANCE_ADAPTIVE) {
 			b->last_cpu = cpu_total(b);
-			b->last_wall = wall_ns();
+			b->last_wall = loop_now(l) * 1000000ull;
 			if (loop_timer_add(l, &b->timer, SD_BALANCE_PERIOD_MS, on_period, b) < 0) {
 				steer(b, 0);
 				mem_free(b);

@@ -62,7 +62,6 @@ struct sd_core {
 	/* while pending's first branches are built: its request as parsed on
 	 * arrival (c->msg), so forwarding does not parse its copy again */
 	struct sd_pxy *fwd_p;
-	const struct sip_msg *fwd_msg;
 	/* and its §16.4 preprocessing (Route removal, strict-route fix-up),
 	 * done once when the request arrived: the same for every branch */
 	struct sip_edit fwd_pre;

@@ -146,10 +146,9 @@ int sd_tsx_request(struct sd_core *c, const struct sip_msg *m, const struct sd_i
 	/* §17.2.3: a retransmission, or the ACK of a non-2xx final */
 	t = tsx_table_match_request(c->table, m);
 	if (t) {
-		struct sd_stx *owner = tsx_user(t);
-		unsigned other = owner->core != c ? owner->core->idx + 1 : 0;
+		struct sd_core *owner = ((struct sd_stx *)tsx_user(t))->core;
 
-		if (!other) {
+		if (owner == c) {
 			tsx_lock(t);
 			tsx_server_request(t, m); /* 1 = an ACK for a 2xx: we send none */
 			tsx_unlock(t);
@@ -158,8 +157,8 @@ int sd_tsx_request(struct sd_core *c, const struct sip_msg *m, const struct sd_i
 		/* a retransmission or a non-2xx ACK that reached another worker
 		 * (UDP balancing moved its source, balance.h): the owner's
 		 * transaction answers it, with its timers */
-		if (other && !c->handed && c->handoff)
-			c->handoff(c->send_ctx, other - 1, in);
+		if (owner != c && !c->handed && c->handoff)
+			c->handoff(c->send_ctx, owner->idx, in);
 		return 1;
 	}
 	if (m->method_id == SIP_METHOD_ACK)

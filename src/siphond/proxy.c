@@ -24,20 +24,16 @@
 static bool behind_nat(const struct loc_binding *b)
 {
 	struct sip_uri u;
-	unsigned q[2] = { 0, 0 }, i = 0;
+	struct tp_addr a;
+	uint8_t ip[16];
+	const uint8_t *q = ip + 12; /* IPv4-mapped: the dotted quad */
 
 	if (b->reg_id && b->instance.len)
 		return true; /* RFC 5626: always the flow */
 	if (!b->received.len || sip_uri_parse(&u, b->contact.s, b->contact.len, NULL) != 0 ||
-	    u.host_type != SIP_HOST_IPV4)
+	    u.host_type != SIP_HOST_IPV4 || tp_addr_from_numeric(&a, u.host, 0) != 0)
 		return false;
-	/* the first two octets of a dotted quad the URI parser checked */
-	for (size_t k = 0; k < u.host.len && i < 2; k++) {
-		if (u.host.s[k] == '.')
-			i++;
-		else
-			q[i] = q[i] * 10 + (unsigned)(u.host.s[k] - '0');
-	}
+	tp_addr_ip16(&a, ip);
 	return q[0] == 10 || (q[0] == 172 && q[1] >= 16 && q[1] < 32) ||
 	       (q[0] == 192 && q[1] == 168) || (q[0] == 100 && q[1] >= 64 && q[1] < 128);
 }

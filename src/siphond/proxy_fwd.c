@@ -226,7 +226,7 @@ static uint16_t forward(struct sd_pxy *p, unsigned k, const struct dns_target *r
 {
 	struct sd_core *c = p->c;
 	const struct pxy_target *tg = &p->tg[k];
-	const struct sip_msg *m = c->fwd_p == p ? c->fwd_msg : NULL;
+	const struct sip_msg *m = c->fwd_p == p ? c->fwd_pre.msg : NULL;
 	struct sd_stx *x = sd_pxy_stx(p);
 	char via[256], rr[512], route[4096], branch[64], mf[4], ab[80];
 	struct sip_uri hu;
@@ -386,10 +386,8 @@ void sd_pxy_run_pending(struct sd_core *c)
 		/* the request p was made from is still parsed (p->req is its
 		 * copy), with its preprocessing (sd_pxy_request) */
 		c->fwd_p = p;
-		c->fwd_msg = c->fwd_pre.msg;
 		sd_pxy_next_group(p);
 		c->fwd_p = NULL;
-		c->fwd_msg = NULL;
 		sd_pxy_check_done(p);
 		sd_pxy_put(p);
 	}

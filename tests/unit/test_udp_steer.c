@@ -99,18 +99,31 @@ static unsigned send_round(const struct tp_addr *to, unsigned rounds)
 	return used;
 }
 
-static void test_steer(void **state)
+/* A loop and a group of NSOCK sockets on host, port picked, in join order. */
+static void group_create(const char *host)
 {
 	struct tp_addr any;
 
-	(void)state;
 	assert_int_equal(loop_create(&rx.l), 0);
-	assert_int_equal(tp_addr_from_numeric(&any, str_cstr("127.0.0.1"), 0), 0);
+	assert_int_equal(tp_addr_from_numeric(&any, str_cstr(host), 0), 0);
 	assert_int_equal(tp_udp_create(&socks[0], rx.l, &any, on_dgram, (void *)(uintptr_t)0), 0);
 	for (uintptr_t s = 1; s < NSOCK; s++)
 		assert_int_equal(tp_udp_create(&socks[s], rx.l, tp_udp_local(socks[0]), on_dgram,
 					       (void *)s),
 				 0);
+}
+
+static void group_destroy(void)
+{
+	for (unsigned s = 0; s < NSOCK; s++)
+		tp_udp_destroy(socks[s]);
+	loop_destroy(rx.l);
+}
+
+static void test_steer(void **state)
+{
+	(void)state;
+	group_create("127.0.0.1");
 
 	/* one active socket: every source on the group's first */
 	assert_int_equal(tp_udp_steer(socks[0], 1), 0);
@@ -134,25 +147,15 @@ static void test_steer(void **state)
 	assert_int_equal(tp_udp_steer(socks[0], 0), 0); /* nothing attached: fine */
 	send_round(tp_udp_local(socks[0]), 1);
 
-	for (unsigned s = 0; s < NSOCK; s++)
-		tp_udp_destroy(socks[s]);
-	loop_destroy(rx.l);
+	group_destroy();
 }
 
 /* The IPv6 program: ::1 sources land where tp_udp_steer_index6() says. */
 static void test_steer6(void **state)
 {
 	static const uint8_t lo6[16] = { [15] = 1 };
-	struct tp_addr any;
-
 	(void)state;
-	assert_int_equal(loop_create(&rx.l), 0);
-	assert_int_equal(tp_addr_from_numeric(&any, str_cstr("::1"), 0), 0);
-	assert_int_equal(tp_udp_create(&socks[0], rx.l, &any, on_dgram, (void *)(uintptr_t)0), 0);
-	for (uintptr_t s = 1; s < NSOCK; s++)
-		assert_int_equal(tp_udp_create(&socks[s], rx.l, tp_udp_local(socks[0]), on_dgram,
-					       (void *)s),
-				 0);
+	group_create("::1");
 	assert_int_equal(tp_udp_steer(socks[0], 1), 0);
 	assert_int_equal(send_round(tp_udp_local(socks[0]), 2), 1);
 	assert_int_equal(tp_udp_steer(socks[0], 3), 0);
@@ -160,9 +163,7 @@ static void test_steer6(void **state)
 	for (unsigned i = 0; i < NSRC; i++)
 		assert_int_equal(rx.sock_of_src[i],
 				 (int)tp_udp_steer_index6(lo6, rx.port_of_src[i], 3));
-	for (unsigned s = 0; s < NSOCK; s++)
-		tp_udp_destroy(socks[s]);
-	loop_destroy(rx.l);
+	group_destroy();
 }
 
 int main(void)
