@@ -364,17 +364,6 @@ static void *worker_main(void *arg)
 	}
 	if (pthread_getcpuclockid(pthread_self(), &cid) == 0)
 		atomic_store_explicit(&w->cpu_clock, cid, memory_order_release);
-	/* every worker bound its sockets before any started (server.c) */
-	if (w->idx == 0 && w->nudp) {
-		struct tp_udp *groups[SD_LISTEN_MAX];
-
-		for (unsigned i = 0; i < w->nudp; i++)
-			groups[i] = w->udp[i].u;
-		if (sd_balance_create(&w->balance, w->loop, w->sh->udp_balance,
-				      *w->sh->nworkers, groups, w->nudp, worker_cpu_ns, w) < 0)
-			log_warn(MOD, "no memory for UDP balancing: the kernel's hash spreads "
-				      "datagrams over every worker");
-	}
 	err = loop_run(w->loop);
 	sd_balance_destroy(w->balance);
 	w->balance = NULL;
@@ -395,6 +384,20 @@ int sd_worker_start(struct sd_worker *w)
 
 	/* the main thread takes these through its signalfd; a new thread
 	 * inherits the mask, so it never runs with them unblocked */
+	/* Worker 0 steers the UDP groups before any worker runs, so the
+	 * steering is in place when siphond says it is listening. Every
+	 * worker bound its sockets before any started (server.c); the
+	 * balancer's timer joins the loop before its thread exists. */
+	if (w->idx == 0 && w->nudp) {
+		struct tp_udp *groups[SD_LISTEN_MAX];
+
+		for (unsigned i = 0; i < w->nudp; i++)
+			groups[i] = w->udp[i].u;
+		if (sd_balance_create(&w->balance, w->loop, w->sh->udp_balance,
+				      *w->sh->nworkers, groups, w->nudp, worker_cpu_ns, w) < 0)
+			log_warn(MOD, "no memory for UDP balancing: the kernel's hash spreads "
+				      "datagrams over every worker");
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -402,8 +405,11 @@ int sd_worker_start(struct sd_worker *w)
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	err = pthread_create(&w->thread, NULL, worker_main, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
+	if (err) {
+		sd_balance_destroy(w->balance);
+		w->balance = NULL;
 		return -err;
+	}
 	w->started = true;
 	return 0;
 }
