@@ -8,16 +8,15 @@ retransmit, and an ACK for it is absorbed: over TCP and over TLS
 client), and `siphon options` runs a client transaction over TLS."""
 
 import os
-import shutil
 import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import siphon_test as st  # noqa: E402
+from tlscerts import Certs  # noqa: E402
 
 # These tests watch server transactions around a final response siphond
 # makes itself (501 to an INVITE it does not route): the proxy is off.
@@ -126,36 +125,6 @@ def test_stream_no_retransmit(srv):
         assert not closed
     finally:
         s.close()
-
-
-class Certs:
-    """A test CA and a server certificate for 127.0.0.1 (and localhost)."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="siphon-stateful-tls-")
-        p = lambda n: os.path.join(self.dir, n)  # noqa: E731
-        self.ca, self.cert, self.key = p("ca.crt"), p("srv.crt"), p("srv.key")
-        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        self._run(["openssl", "req", "-x509"] + ec + ["-keyout", p("ca.key"), "-out", self.ca,
-                                                      "-days", "2", "-subj", "/CN=Stateful CA"])
-        self._run(["openssl", "req", "-new"] + ec + ["-keyout", self.key, "-out", p("srv.csr"),
-                                                     "-subj", "/CN=localhost"])
-        with open(p("ext.cnf"), "w") as f:
-            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-                    "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
-        self._run(["openssl", "x509", "-req", "-in", p("srv.csr"), "-CA", self.ca, "-CAkey",
-                   p("ca.key"), "-set_serial", "2", "-days", "2", "-extfile", p("ext.cnf"),
-                   "-out", self.cert])
-
-    @staticmethod
-    def _run(cmd):
-        subprocess.run(cmd, check=True, capture_output=True, timeout=30)
-
-    def conf(self):
-        return "[tls]\ncertificate = %s\nprivate_key = %s\n" % (self.cert, self.key)
-
-    def remove(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def test_tls_no_retransmit(srv, certs):

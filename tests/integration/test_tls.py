@@ -19,40 +19,9 @@ import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import siphon_test as st  # noqa: E402
+from tlscerts import Certs  # noqa: E402
 
 LOCAL = "127.0.0.1"
-
-
-class Certs:
-    """A CA and a server certificate for localhost, 127.0.0.1 and ::1."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="siphon-tls-")
-        p = lambda n: os.path.join(self.dir, n)  # noqa: E731
-        self.ca, self.ca_key = p("ca.crt"), p("ca.key")
-        self.cert, self.key, self.csr = p("srv.crt"), p("srv.key"), p("srv.csr")
-        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        self._run(["openssl", "req", "-x509"] + ec + ["-keyout", self.ca_key, "-out", self.ca,
-                                                      "-days", "2", "-subj", "/CN=Siphon Test CA"])
-        self._run(["openssl", "req", "-new"] + ec + ["-keyout", self.key, "-out", self.csr,
-                                                     "-subj", "/CN=localhost"])
-        with open(p("ext.cnf"), "w") as f:
-            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n"
-                    "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
-        self._run(["openssl", "x509", "-req", "-in", self.csr, "-CA", self.ca, "-CAkey",
-                   self.ca_key, "-set_serial", "2", "-days", "2", "-extfile", p("ext.cnf"),
-                   "-out", self.cert])
-
-    @staticmethod
-    def _run(cmd):
-        subprocess.run(cmd, check=True, capture_output=True, timeout=30)
-
-    def conf(self, cert=None, key=None, extra=""):
-        return "[tls]\ncertificate = %s\nprivate_key = %s\nhandshake_timeout = 1\n%s" % (
-            cert or self.cert, key or self.key, extra)
-
-    def remove(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def tls_connect(certs, port, host=LOCAL, name=None):
@@ -243,7 +212,7 @@ def main():
     args = st.setup()
     t = st.Runner()
     try:
-        certs = Certs()
+        certs = Certs(handshake_timeout=1)
     except (OSError, subprocess.SubprocessError) as e:
         t.check("openssl CLI makes the test certificates", False, str(e))
         return t.finish()

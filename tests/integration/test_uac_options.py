@@ -21,51 +21,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import siphon_test as st  # noqa: E402
+from tlscerts import Certs  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOCAL = "127.0.0.1"
 T1 = 100  # --timeout-t1 for the silent peers: Timer F = 64*T1 = 6.4 s
 # §17.1.2.2 with T1 = 100, T2 = 4000: Timer E doubles from T1 (ms after the first send)
 SCHEDULE = [0, 100, 300, 700, 1500, 3100, 6300]
-
-
-
-
-
-
-# ---------------------------------------------------------------- TLS
-
-class Certs:
-    """A CA and a server certificate for 127.0.0.1, plus an unrelated CA."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="siphon-uac-tls-")
-        p = lambda n: os.path.join(self.dir, n)  # noqa: E731
-        self.ca, self.other_ca = p("ca.crt"), p("other.crt")
-        self.cert, self.key = p("srv.crt"), p("srv.key")
-        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        for crt, key, cn in ((self.ca, p("ca.key"), "Siphon UAC Test CA"),
-                             (self.other_ca, p("other.key"), "Some Other CA")):
-            self._run(["openssl", "req", "-x509"] + ec + ["-keyout", key, "-out", crt,
-                                                          "-days", "2", "-subj", "/CN=" + cn])
-        self._run(["openssl", "req", "-new"] + ec + ["-keyout", self.key, "-out", p("srv.csr"),
-                                                     "-subj", "/CN=localhost"])
-        with open(p("ext.cnf"), "w") as f:
-            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n"
-                    "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
-        self._run(["openssl", "x509", "-req", "-in", p("srv.csr"), "-CA", self.ca, "-CAkey",
-                   p("ca.key"), "-set_serial", "2", "-days", "2", "-extfile", p("ext.cnf"),
-                   "-out", self.cert])
-
-    @staticmethod
-    def _run(cmd):
-        subprocess.run(cmd, check=True, capture_output=True, timeout=30)
-
-    def conf(self):
-        return "[tls]\ncertificate = %s\nprivate_key = %s\n" % (self.cert, self.key)
-
-    def remove(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- SIPp
