@@ -54,9 +54,11 @@ struct sd_core_cfg {
 	 * requests we send carry in Via and Record-Route. */
 	int (*local_addr)(void *ctx, enum tp_proto proto, int family, struct tp_addr *out);
 	/* Send a request to dst over proto (UDP from our socket of the family;
-	 * TCP/TLS on a connection of this worker, opened if needed). */
+	 * TCP/TLS on a connection of this worker, opened if needed). *conn_id
+	 * (optional) receives the connection's id, 0 for UDP: should it fail
+	 * before it is up, sd_core_conn_failed() names it. */
 	int (*send_req)(void *ctx, enum tp_proto proto, const struct tp_addr *dst, const void *buf,
-			size_t len);
+			size_t len, uint64_t *conn_id);
 	/* Hand a received message to the worker that owns its transaction. */
 	int (*handoff)(void *ctx, unsigned worker, const struct sd_in *in);
 };
@@ -126,6 +128,10 @@ struct sd_live;
  * settings, the identity and the rate limiter of l, for the parts this core
  * was created with. Call from the core's thread, between two inputs. */
 void sd_core_set_live(struct sd_core *c, const struct sd_live *l);
+/* The worker's TCP/TLS connection conn_id failed before it was up (refused,
+ * timed out, TLS handshake or certificate refused): the proxy branches
+ * whose requests were queued on it end as on a 503 (RFC 3261 §17.1.4). */
+void sd_core_conn_failed(struct sd_core *c, uint64_t conn_id, int err);
 void sd_core_destroy(struct sd_core *c);
 
 /* Handle the message at the front of in->buf. Returns the number of bytes

@@ -18,7 +18,7 @@ static int cenv_send(void *ctx, struct tsx *t, const char *buf, size_t len)
 	struct sd_core *c = ctx;
 	struct pxy_br *br = tsx_user(t);
 
-	return c->send_req(c->send_ctx, br->proto, &br->dst, buf, len);
+	return c->send_req(c->send_ctx, br->proto, &br->dst, buf, len, &br->conn_id);
 }
 
 static void cenv_on_response(void *ctx, struct tsx *t, const struct sip_msg *m)
@@ -104,6 +104,39 @@ static void cenv_on_terminated(void *ctx, struct tsx *t)
 		if (p->br[i] == br)
 			p->br[i] = c->dead_br;
 	sd_pxy_put(p);
+}
+
+void sd_core_conn_failed(struct sd_core *c, uint64_t conn_id, int err)
+{
+	struct tsx **ts;
+	size_t n = 0, i = 0;
+
+	if (!c->pcfg || !conn_id)
+		return;
+	for (struct pxy_br *b = c->live_br->next; b != c->live_br; b = b->next)
+		n += b->conn_id == conn_id;
+	if (!n)
+		return;
+	/* collected first: failing one may end others (a CANCEL with its
+	 * INVITE) or start new ones (the next target, RFC 3263 §4.3) */
+	ts = mem_alloc(n * sizeof(*ts));
+	if (!ts) {
+		log_warn(MOD, "out of memory: %zu branches wait for Timer B/F", n);
+		return;
+	}
+	for (struct pxy_br *b = c->live_br->next; b != c->live_br && i < n; b = b->next) {
+		if (b->conn_id == conn_id) {
+			tsx_ref(b->t);
+			ts[i++] = b->t;
+		}
+	}
+	for (size_t k = 0; k < i; k++) {
+		tsx_lock(ts[k]);
+		tsx_client_transport_failed(ts[k], err); /* §17.1.4, as a 503 */
+		tsx_unlock(ts[k]);
+		tsx_unref(ts[k]);
+	}
+	mem_free(ts);
 }
 
 void sd_pxy_init(struct sd_core *c, const struct sd_core_cfg *cfg)

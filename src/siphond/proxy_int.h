@@ -32,6 +32,7 @@ struct pxy_br {
 	struct pxy_br *next, *prev; /* the core's live branches */
 	enum tp_proto proto;
 	struct tp_addr dst;
+	uint64_t conn_id;    /* TCP/TLS: the connection its request went on */
 	uint16_t code;       /* last response (or synthesized final) */
 	bool final, cancel_wanted, cancel_sent;
 	unsigned k;          /* its target in the context */

@@ -387,7 +387,7 @@ struct sd_server {
 	struct tp_tcp_srclim *srclim; /* tcp_max_per_source, over all workers */
 	struct tsx_table *tsx;      /* one table: any worker may meet any transaction */
 	struct tp_tls_ctx *tls_srv; /* for tls listeners */
-	struct tp_tls_ctx *tls_cli; /* for TLS connections we open (not yet used) */
+	struct tp_tls_ctx *tls_cli; /* for TLS connections we open (next hops) */
 	struct sd_regsvc *regsvc;   /* registrar, location, subscribers, digest */
 	struct sd_pxy_cfg pxy;
 	struct tp_ratelim *ratelim;

@@ -214,12 +214,14 @@ static int local_addr(void *ctx, enum tp_proto proto, int family, struct tp_addr
 }
 
 static int send_req(void *ctx, enum tp_proto proto, const struct tp_addr *dst, const void *buf,
-		    size_t len)
+		    size_t len, uint64_t *conn_id)
 {
 	struct sd_worker *w = ctx;
 	struct tp_tcp_conn *conn;
 	int err;
 
+	if (conn_id)
+		*conn_id = 0;
 	if (proto == TP_UDP)
 		return send_udp(w, NULL, dst, buf, len);
 	if (proto == TP_TLS && !w->sh->tls_cli)
@@ -228,8 +230,21 @@ static int send_req(void *ctx, enum tp_proto proto, const struct tp_addr *dst, c
 	err = tp_tcp_get(w->tcp, dst, proto == TP_TLS ? w->sh->tls_cli : NULL, NULL, &conn);
 	if (err < 0)
 		return err;
+	if (conn_id)
+		*conn_id = tp_tcp_conn_id(conn);
 	TRACE(true, proto, dst, buf, len);
 	return tp_tcp_send(conn, buf, len);
+}
+
+/* A connection we opened that never came up (tcp.c logged why): the
+ * requests queued on it were never sent; their transactions hear of it
+ * now rather than at Timer B / F. */
+static void on_conn_event(struct tp_tcp_conn *conn, enum tp_tcp_event ev, int err, void *arg)
+{
+	struct sd_worker *w = arg;
+
+	if (ev == TP_TCP_DOWN && !tp_tcp_conn_was_up(conn))
+		sd_core_conn_failed(w->core, tp_tcp_conn_id(conn), err ? err : -ECONNABORTED);
 }
 
 /* What travels with a handed-over message. */
@@ -519,6 +534,7 @@ int sd_worker_create(struct sd_worker **out, const struct sd_shared *sh, unsigne
 	err = tp_tcp_create(&w->tcp, w->loop, &tcfg, on_stream, w);
 	if (err < 0)
 		goto fail;
+	tp_tcp_set_event_cb(w->tcp, on_conn_event, w);
 	for (unsigned i = 0; i < n; i++) {
 		char ab[64];
 

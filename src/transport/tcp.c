@@ -78,6 +78,11 @@ bool tp_tcp_conn_is_up(const struct tp_tcp_conn *c)
 	return c->state == TCP_UP && !c->failed;
 }
 
+bool tp_tcp_conn_was_up(const struct tp_tcp_conn *c)
+{
+	return c->state == TCP_UP;
+}
+
 void tp_tcp_conn_set_user(struct tp_tcp_conn *c, void *user)
 {
 	c->user = user;

@@ -163,6 +163,10 @@ const struct tp_addr *tp_tcp_conn_peer(const struct tp_tcp_conn *c);
 const struct tp_addr *tp_tcp_conn_local(const struct tp_tcp_conn *c);
 enum tp_proto tp_tcp_conn_proto(const struct tp_tcp_conn *c); /* TP_TCP or TP_TLS */
 bool tp_tcp_conn_is_up(const struct tp_tcp_conn *c);
+/* It was up at some time (still true in its DOWN callback): false for a
+ * connection that failed to connect or to finish its TLS handshake, so
+ * nothing queued on it was ever written. */
+bool tp_tcp_conn_was_up(const struct tp_tcp_conn *c);
 /* Opaque user pointer, NULL until set. */
 void tp_tcp_conn_set_user(struct tp_tcp_conn *c, void *user);
 /* From a receive callback returning 0: the message at the front is len

@@ -87,6 +87,22 @@ int tsx_send(struct tsx *t, const char *buf, size_t len)
 	return rc;
 }
 
+void tsx_client_transport_failed(struct tsx *t, int err)
+{
+	enum tsx_state s = tsx_state(t);
+
+	/* Only before any response: the request never reached the peer. Once
+	 * one came, the peer may still answer over a connection of its own
+	 * (§18.2.2), and Timer B / F bound the wait. */
+	if (tsx_kind(t) != TSX_CLIENT_INVITE && tsx_kind(t) != TSX_CLIENT_NONINVITE)
+		return;
+	if (s != TSX_CALLING && s != TSX_TRYING)
+		return;
+	if (t->env->on_transport_error)
+		t->env->on_transport_error(t->env->ctx, t, err < 0 ? err : -EIO);
+	tsx_finish(t);
+}
+
 void tsx_finish(struct tsx *t)
 {
 	if (tsx_state(t) == TSX_TERMINATED)

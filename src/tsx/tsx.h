@@ -116,6 +116,13 @@ int tsx_client_create_raw(struct tsx **out, const struct tsx_env *env, const cha
 int tsx_client_start(struct tsx *t);
 /* A response that matched t (tsx_table_find with tsx_key_response()). */
 void tsx_client_response(struct tsx *t, const struct sip_msg *resp);
+/* The transport accepted the request but failed to deliver it later: a
+ * connection that was refused, timed out, or failed its TLS handshake
+ * before carrying it (§17.1.4). In Calling or Trying the TU hears of it
+ * through on_transport_error (it acts as on a 503, §8.1.3.1) and the
+ * transaction ends; in any later state, or for a server transaction,
+ * nothing happens. The caller holds tsx_lock() when workers share t. */
+void tsx_client_transport_failed(struct tsx *t, int err);
 
 /* ---- server transactions (§17.2) ---- */
 

@@ -304,6 +304,49 @@ static void test_transport_error(void **state)
 	tsx_unref(t);
 }
 
+/* §17.1.4: the connection the request was queued on failed later. */
+static void test_transport_failed_later(void **state)
+{
+	struct tsx *t;
+
+	(void)state;
+	/* in Calling: the TU hears of it at once, not at Timer B */
+	t = start(true);
+	fake_run_until(&f, 100);
+	tsx_client_transport_failed(t, -ECONNREFUSED);
+	assert_int_equal(f.terrors, 1);
+	assert_int_equal(f.last_err, -ECONNREFUSED);
+	assert_int_equal(tsx_state(t), TSX_TERMINATED);
+	assert_int_equal(f.terminated, 1);
+	assert_int_equal(f.narmed, 0);
+	fake_run_until(&f, 40000);
+	assert_int_equal(f.timeouts, 0);
+	/* once ended, a second report changes nothing */
+	tsx_client_transport_failed(t, -ECONNRESET);
+	assert_int_equal(f.terrors, 1);
+	assert_int_equal(f.terminated, 1);
+	tsx_unref(t);
+
+	/* a code that is not an error still ends it, as -EIO */
+	t = start(true);
+	tsx_client_transport_failed(t, 0);
+	assert_int_equal(f.terrors, 1);
+	assert_int_equal(f.last_err, -EIO);
+	tsx_unref(t);
+
+	/* in Proceeding the peer may answer over a connection of its own
+	 * (§18.2.2): Timer B still bounds the wait */
+	t = start(true);
+	feed(t, RESP("180 Ringing"));
+	tsx_client_transport_failed(t, -ECONNRESET);
+	assert_int_equal(f.terrors, 0);
+	assert_int_equal(tsx_state(t), TSX_PROCEEDING);
+	feed(t, RESP("486 Busy Here"));
+	assert_int_equal(f.nresp, 2);
+	assert_int_equal(f.codes[1], 486);
+	tsx_unref(t);
+}
+
 static void test_ack_builder(void **state)
 {
 	struct sip_msg inv, resp;
@@ -400,6 +443,7 @@ int main(void)
 		SIPHON_TEST(test_non2xx_ack_and_timer_d),
 		SIPHON_TEST(test_reliable),
 		SIPHON_TEST(test_transport_error),
+		SIPHON_TEST(test_transport_failed_later),
 		SIPHON_TEST(test_ack_builder),
 		SIPHON_TEST(test_create_rejects),
 		SIPHON_TEST(test_alloc_failures),

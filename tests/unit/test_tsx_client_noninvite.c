@@ -190,6 +190,33 @@ static void test_transport_error(void **state)
 	tsx_unref(t);
 }
 
+/* §17.1.4: the connection the request was queued on failed later. */
+static void test_transport_failed_later(void **state)
+{
+	struct tsx *t;
+
+	(void)state;
+	t = start(true);
+	tsx_client_transport_failed(t, -ETIMEDOUT);
+	assert_int_equal(f.terrors, 1);
+	assert_int_equal(f.last_err, -ETIMEDOUT);
+	assert_int_equal(tsx_state(t), TSX_TERMINATED);
+	assert_int_equal(f.narmed, 0);
+	fake_run_until(&f, 40000);
+	assert_int_equal(f.timeouts, 0);
+	tsx_unref(t);
+
+	/* after a provisional: ignored, Timer F still runs */
+	t = start(true);
+	feed(t, RESP("100 Trying"));
+	tsx_client_transport_failed(t, -ETIMEDOUT);
+	assert_int_equal(f.terrors, 0);
+	assert_int_equal(tsx_state(t), TSX_PROCEEDING);
+	fake_run_until(&f, 32000);
+	assert_int_equal(f.timeouts, 1);
+	tsx_unref(t);
+}
+
 static void test_terminate_by_tu(void **state)
 {
 	struct tsx *t;
@@ -254,6 +281,7 @@ int main(void)
 		SIPHON_TEST(test_custom_t2_t4),
 		SIPHON_TEST(test_reliable),
 		SIPHON_TEST(test_transport_error),
+		SIPHON_TEST(test_transport_failed_later),
 		SIPHON_TEST(test_terminate_by_tu),
 		SIPHON_TEST(test_unref_stops_timers),
 		SIPHON_TEST(test_alloc_failures),

@@ -55,6 +55,10 @@ static void test_trying_absorbs(void **state)
 	assert_int_equal(feed(t), 0);
 	assert_int_equal(f.nsent, 0);
 	assert_int_equal(tsx_state(t), TSX_TRYING);
+	/* a client's late transport failure is no concern of a server's */
+	tsx_client_transport_failed(t, -ECONNREFUSED);
+	assert_int_equal(f.terrors, 0);
+	assert_int_equal(tsx_state(t), TSX_TRYING);
 	tsx_terminate(t);
 	tsx_unref(t);
 }

@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""siphond proxying to a TLS next hop (RFC 3261 §26.2.1, §18.1.1): a call
+from a UDP caller to a peer domain whose static route names a TLS hop, the
+peer played by Python's ssl module with a certificate from the test CA.
+
+- INVITE, 180, 200, ACK and BYE across the transport change: the forwarded
+  INVITE carries a TLS Via and a double Record-Route (RFC 5658), the ACK
+  comes on the connection siphond opened (reused, §18.1.1), the callee's BYE
+  comes back over a TLS connection of its own to siphond's TLS listener and
+  reaches the caller over UDP.
+- A next hop whose certificate the configured CA did not sign: the handshake
+  is refused and the log names the failure; the branch ends at once as on a
+  503 (§17.1.4), not at Timer B, and the caller gets 500 Next Hop
+  Unavailable (§16.7 step 6: a 503 is not passed upstream).
+- A next hop where nothing listens: the same, at once.
+
+Runs in a private network namespace; every wait is bounded."""
+
+import os
+import random
+import socket
+import ssl
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import siphon_test as st  # noqa: E402
+from tlscerts import Certs  # noqa: E402
+
+LOCAL = "127.0.0.1"
+
+
+class Stream:
+    """SIP messages framed off one stream socket, kept across reads."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def next(self, timeout=5.0):
+        end = time.monotonic() + timeout
+        while True:
+            msgs, rest = st.split_responses(self.buf)
+            if msgs:
+                self.buf = b"".join(msgs[1:]) + rest
+                return msgs[0]
+            left = end - time.monotonic()
+            assert left > 0, "no message within %.1f s" % timeout
+            self.sock.settimeout(left)
+            chunk = self.sock.recv(65536)
+            assert chunk, "the connection closed"
+            self.buf += chunk
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def close(self):
+        self.sock.close()
+
+
+class TlsPeer:
+    """A TLS listener on a free loopback port, serving cert/key."""
+
+    def __init__(self, cert, key):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind((LOCAL, 0))
+        self.lsock.listen(8)
+        self.port = self.lsock.getsockname()[1]
+
+    def accept(self, timeout=5.0):
+        """The next connection, its handshake done: (Stream, error)."""
+        self.lsock.settimeout(timeout)
+        raw, _ = self.lsock.accept()
+        raw.settimeout(timeout)
+        try:
+            return Stream(self.ctx.wrap_socket(raw, server_side=True)), None
+        except (ssl.SSLError, OSError) as e:
+            raw.close()
+            return None, e
+
+    def close(self):
+        self.lsock.close()
+
+
+def values(msg, name, compact=None):
+    """Header values, comma-separated lists split (no URI here has a comma)."""
+    out = []
+    for v in st.header(msg, name, compact):
+        out += [x.strip() for x in v.split(",")]
+    return out
+
+
+def respond(req, code, reason, to_tag, contact=None):
+    """A response to req with its Vias, Record-Routes, From, Call-ID, CSeq."""
+    lines = ["SIP/2.0 %d %s" % (code, reason)]
+    lines += ["Via: %s" % v for v in values(req, "Via", "v")]
+    lines += ["Record-Route: %s" % r for r in values(req, "Record-Route")]
+    lines.append("From: %s" % st.header(req, "From", "f")[0])
+    to = st.header(req, "To", "t")[0]
+    lines.append("To: %s" % (to if ";tag=" in to or not to_tag else "%s;tag=%s" % (to, to_tag)))
+    lines.append("Call-ID: %s" % st.header(req, "Call-ID", "i")[0])
+    lines.append("CSeq: %s" % st.header(req, "CSeq")[0])
+    if contact:
+        lines.append("Contact: %s" % contact)
+    return ("\r\n".join(lines) + "\r\nContent-Length: 0\r\n\r\n").encode()
+
+
+def udp_next(sock, timeout=5.0):
+    sock.settimeout(timeout)
+    return sock.recv(65535)
+
+
+def invite(srv, caller, ruri, call_id, tag):
+    lport = caller.getsockname()[1]
+    return ("INVITE %s SIP/2.0\r\n"
+            "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-tls%08x;rport\r\n"
+            "Max-Forwards: 70\r\n"
+            "From: <sip:caller@example.com>;tag=%s\r\n"
+            "To: <%s>\r\n"
+            "Call-ID: %s\r\n"
+            "CSeq: 1 INVITE\r\n"
+            "Contact: <sip:caller@%s:%d>\r\n"
+            "Content-Length: 0\r\n\r\n" % (ruri, LOCAL, lport, random.getrandbits(32), tag,
+                                           ruri, call_id, LOCAL, lport)).encode()
+
+
+def final_of(srv, sock, timeout=8.0):
+    """The first final response on a UDP socket, and the provisionals before it."""
+    prov = []
+    end = time.monotonic() + timeout
+    while True:
+        left = end - time.monotonic()
+        try:
+            assert left > 0
+            data = udp_next(sock, left)
+        except (AssertionError, socket.timeout):
+            raise AssertionError("no final response within %.1f s (had %r); siphond:\n%s" % (
+                timeout, prov, srv.stderr_text()[-2000:])) from None
+        code = st.parse_status(data)[0]
+        if code and code >= 200:
+            return code, data, prov
+        if code:
+            prov.append(code)
+
+
+def test_call(srv, certs, far, tls_port):
+    with st.udp_socket() as caller:
+        call_id = "%08x@tls-hop" % random.getrandbits(32)
+        ruri = "sip:peer@example.net"
+        caller.sendto(invite(srv, caller, ruri, call_id, "c1"), (LOCAL, srv.port))
+        conn, err = far.accept()
+        assert conn, "siphond's TLS handshake with the next hop failed: %s" % err
+        try:
+            inv = conn.next()
+            assert inv.startswith(b"INVITE %s SIP/2.0\r\n" % ruri.encode()), inv[:80]
+            top = values(inv, "Via", "v")[0]
+            assert top.startswith("SIP/2.0/TLS %s:%d;" % (LOCAL, tls_port)), top
+            rr = values(inv, "Record-Route")
+            # RFC 5658: one URI per side, the one facing the next hop on top
+            assert len(rr) == 2, rr
+            assert "transport=tls" in rr[0] and ":%d;" % tls_port in rr[0], rr
+            assert "transport=" not in rr[1] and ":%d;" % srv.port in rr[1], rr
+
+            contact = "<sip:peer@%s:%d;transport=tls>" % (LOCAL, far.port)
+            conn.send(respond(inv, 180, "Ringing", "f1", contact))
+            conn.send(respond(inv, 200, "OK", "f1", contact))
+            code, ok, prov = final_of(srv, caller)
+            assert code == 200 and 180 in prov, (code, prov)
+            assert values(ok, "Record-Route") == rr, values(ok, "Record-Route")
+            to = st.header(ok, "To", "t")[0]
+
+            # the caller's ACK: route set = Record-Route reversed (§12.1.2)
+            lport = caller.getsockname()[1]
+            target = "sip:peer@%s:%d;transport=tls" % (LOCAL, far.port)
+            ack = ("ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bK-a%08x;rport\r\n"
+                   "Max-Forwards: 70\r\nRoute: %s\r\nFrom: <sip:caller@example.com>;tag=c1\r\n"
+                   "To: %s\r\nCall-ID: %s\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n" % (
+                       target, LOCAL, lport, random.getrandbits(32), ", ".join(reversed(rr)),
+                       to, call_id)).encode()
+            caller.sendto(ack, (LOCAL, srv.port))
+            # §18.1.1: on the connection siphond opened for the INVITE
+            got = conn.next()
+            assert got.startswith(b"ACK %s SIP/2.0\r\n" % target.encode()), got[:80]
+            assert not st.header(got, "Route"), "our Routes stayed: %r" % st.header(got, "Route")
+
+            # the callee's BYE: route set = Record-Route as received (§12.1.1),
+            # over a TLS connection of its own to the first Route (siphond)
+            ctx = ssl.create_default_context(cafile=certs.ca)
+            cli = Stream(ctx.wrap_socket(st.tcp_connect(tls_port), server_hostname=LOCAL))
+            try:
+                cport = cli.sock.getsockname()[1]
+                bye = ("BYE sip:caller@%s:%d SIP/2.0\r\n"
+                       "Via: SIP/2.0/TLS %s:%d;branch=z9hG4bK-b%08x\r\n"
+                       "Max-Forwards: 70\r\nRoute: %s\r\n"
+                       "From: %s\r\nTo: <sip:caller@example.com>;tag=c1\r\n"
+                       "Call-ID: %s\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n" % (
+                           LOCAL, lport, LOCAL, cport, random.getrandbits(32), ", ".join(rr),
+                           to, call_id)).encode()
+                cli.send(bye)
+                got = udp_next(caller)
+                assert got.startswith(b"BYE sip:caller@%s:%d SIP/2.0\r\n"
+                                      % (LOCAL.encode(), lport)), got[:80]
+                caller.sendto(respond(got, 200, "OK", None), (LOCAL, srv.port))
+                ok = cli.next()
+                assert st.parse_status(ok)[0] == 200, ok[:80]
+                assert st.header(ok, "CSeq") == ["1 BYE"], st.header(ok, "CSeq")
+            finally:
+                cli.close()
+        finally:
+            conn.close()
+
+
+def test_untrusted_hop(srv, bad):
+    """The hop's certificate is not from the CA in [tls] ca_file: siphond
+    refuses the connection (RFC 3261 §26.3.1); the caller hears of it at
+    once, well before Timer B (32 s)."""
+    with st.udp_socket() as caller:
+        call_id = "%08x@untrusted" % random.getrandbits(32)
+        caller.sendto(invite(srv, caller, "sip:peer@example.org", call_id, "u1"),
+                      (LOCAL, srv.port))
+        conn, err = bad.accept()
+        assert conn is None, "the handshake with an untrusted certificate went through"
+        _, resp, _ = final_of(srv, caller)
+        assert st.parse_status(resp)[:2] == (500, "Next Hop Unavailable"), resp[:80]
+        assert srv.wait_log("certificate verification failed", 5), srv.stderr_text()[-2000:]
+
+
+def test_dead_hop(srv):
+    """Nothing listens at the hop (TLS, then plain TCP): the connection is
+    refused; 500 at once."""
+    for domain in ("example.info", "example.biz"):
+        with st.udp_socket() as caller:
+            caller.sendto(invite(srv, caller, "sip:peer@" + domain, "dead@" + domain, "d1"),
+                          (LOCAL, srv.port))
+            _, resp, _ = final_of(srv, caller)
+            assert st.parse_status(resp)[:2] == (500, "Next Hop Unavailable"), (domain,
+                                                                                resp[:80])
+
+
+def main():
+    args = st.setup()
+    t = st.Runner()
+    certs = Certs()
+    far = TlsPeer(certs.cert, certs.key)
+    # an untrusted hop: a certificate nobody in ca_file signed
+    bad = TlsPeer(certs.other_ca, certs.other_key)
+    dead = st.free_port()
+    try:
+        tls_port = st.free_port()
+        conf = ("[domains]\nserve = example.com\n[auth]\nmethods = none\n"
+                "[location]\nbackend = memory\n"
+                "[routes]\nexample.net = sip:%s:%d;transport=tls\n"
+                "example.org = sip:%s:%d;transport=tls\n"
+                "example.info = sip:%s:%d;transport=tls\n"
+                "example.biz = sip:%s:%d;transport=tcp\n" % (
+                    LOCAL, far.port, LOCAL, bad.port, LOCAL, dead, LOCAL, dead)
+                + certs.conf(extra="ca_file = %s\n" % certs.ca))
+        srv = st.Siphond(args.bin_dir, config=conf,
+                         listen=["udp:%s:{port}" % LOCAL, "tls:%s:%d" % (LOCAL, tls_port)])
+        srv.start()
+        try:
+            t.run("call across UDP and a TLS next hop, BYE back over TLS",
+                  test_call, srv, certs, far, tls_port)
+            t.run("untrusted TLS next hop: handshake refused, 500 at once", test_untrusted_hop, srv, bad)
+            t.run("TLS and TCP next hops down: 500 at once", test_dead_hop, srv)
+            t.check("siphond alive", srv.alive())
+        finally:
+            t.run("SIGTERM -> exit 0, no sanitizer report", srv.stop)
+    finally:
+        far.close()
+        bad.close()
+        certs.remove()
+    return t.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
