@@ -54,11 +54,12 @@ struct sd_core_cfg {
 	 * requests we send carry in Via and Record-Route. */
 	int (*local_addr)(void *ctx, enum tp_proto proto, int family, struct tp_addr *out);
 	/* Send a request to dst over proto (UDP from our socket of the family;
-	 * TCP/TLS on a connection of this worker, opened if needed). *conn_id
+	 * TCP/TLS on a connection of this worker, opened if needed). TLS
+	 * verifies the peer against tls_name, NULL: dst's address. *conn_id
 	 * (optional) receives the connection's id, 0 for UDP: should it fail
 	 * before it is up, sd_core_conn_failed() names it. */
-	int (*send_req)(void *ctx, enum tp_proto proto, const struct tp_addr *dst, const void *buf,
-			size_t len, uint64_t *conn_id);
+	int (*send_req)(void *ctx, enum tp_proto proto, const struct tp_addr *dst,
+			const char *tls_name, const void *buf, size_t len, uint64_t *conn_id);
 	/* Hand a received message to the worker that owns its transaction. */
 	int (*handoff)(void *ctx, unsigned worker, const struct sd_in *in);
 };

@@ -18,7 +18,7 @@ static int cenv_send(void *ctx, struct tsx *t, const char *buf, size_t len)
 	struct sd_core *c = ctx;
 	struct pxy_br *br = tsx_user(t);
 
-	return c->send_req(c->send_ctx, br->proto, &br->dst, buf, len, &br->conn_id);
+	return c->send_req(c->send_ctx, br->proto, &br->dst, br->tls_name, buf, len, &br->conn_id);
 }
 
 static void cenv_on_response(void *ctx, struct tsx *t, const struct sip_msg *m)
@@ -95,6 +95,8 @@ static void cenv_on_terminated(void *ctx, struct tsx *t)
 	br->next->prev = br->prev;
 	dns_targets_free(br->alt);
 	br->alt = NULL;
+	mem_free(br->tls_name);
+	br->tls_name = NULL;
 	if (!p)
 		return;
 	if (!br->final)

@@ -36,7 +36,7 @@ void sd_pxy_send_cancel(struct pxy_br *br)
 {
 	struct sd_core *c = br->c;
 	struct sip_msg *inv = sd_pxy_scratch(c, 1), *cm = sd_pxy_scratch(c, 0);
-	char buf[8192];
+	char buf[8192], *name = NULL;
 	struct pxy_br *cb;
 	struct str req;
 	struct tsx *t;
@@ -54,13 +54,20 @@ void sd_pxy_send_cancel(struct pxy_br *br)
 	if (n <= 0 || (size_t)n > sizeof(buf) ||
 	    sip_msg_parse(cm, buf, (size_t)n, SIP_PARSE_DATAGRAM) != 0)
 		return;
-	if (tsx_client_create(&t, &c->cenv, cm, br->proto != TP_UDP, NULL) < 0)
+	/* the same identity, so the INVITE's connection carries it (§9.1);
+	 * out of memory, Timer C still ends the branch */
+	if (br->tls_name && !(name = mem_strndup(br->tls_name, strlen(br->tls_name))))
 		return;
+	if (tsx_client_create(&t, &c->cenv, cm, br->proto != TP_UDP, NULL) < 0) {
+		mem_free(name);
+		return;
+	}
 	cb = tsx_user(t);
 	cb->c = c;
 	cb->t = t;
 	cb->proto = br->proto;
 	cb->dst = br->dst;
+	cb->tls_name = name;
 	cb->next = c->live_br;
 	cb->prev = c->live_br->prev;
 	c->live_br->prev->next = cb;
@@ -228,7 +235,7 @@ static uint16_t forward(struct sd_pxy *p, unsigned k, const struct dns_target *r
 	const struct pxy_target *tg = &p->tg[k];
 	const struct sip_msg *m = c->fwd_p == p ? c->fwd_pre.msg : NULL;
 	struct sd_stx *x = sd_pxy_stx(p);
-	char via[256], rr[512], route[4096], branch[64], mf[4], ab[80];
+	char via[256], rr[512], route[4096], branch[64], mf[4], ab[80], *tls_name = NULL;
 	struct sip_uri hu;
 	struct tp_addr local, dst;
 	enum tp_proto proto;
@@ -326,11 +333,18 @@ static uint16_t forward(struct sd_pxy *p, unsigned k, const struct dns_target *r
 	if (n <= 0 || sip_fwd_add_via(&e, str_make(via, (size_t)n)) < 0)
 		return 500;
 	n = sip_edit_apply(&e, c->pbuf, SD_REPLY_MAX);
-	/* built here from a parsed request: its key is known, no second parse */
-	if (n <= 0 || tsx_client_create_raw(&t, &c->cenv, c->pbuf, (size_t)n, m->method_id,
-					    m->method, str_make(branch, (size_t)bn),
-					    proto != TP_UDP, NULL) < 0)
+	if (n <= 0)
 		return 500;
+	/* RFC 5922 §4: a hop that was a name is verified against that name,
+	 * not against the address it resolved to */
+	if (res && proto == TP_TLS && !(tls_name = mem_strndup(hu.host.s, hu.host.len)))
+		return 500;
+	/* built here from a parsed request: its key is known, no second parse */
+	if (tsx_client_create_raw(&t, &c->cenv, c->pbuf, (size_t)n, m->method_id, m->method,
+				  str_make(branch, (size_t)bn), proto != TP_UDP, NULL) < 0) {
+		mem_free(tls_name);
+		return 500;
+	}
 	br = tsx_user(t);
 	br->c = c;
 	br->p = p;
@@ -338,6 +352,7 @@ static uint16_t forward(struct sd_pxy *p, unsigned k, const struct dns_target *r
 	br->proto = proto;
 	br->dst = dst;
 	br->k = k;
+	br->tls_name = tls_name;
 	br->next = c->live_br;
 	br->prev = c->live_br->prev;
 	c->live_br->prev->next = br;

@@ -33,6 +33,9 @@ struct pxy_br {
 	enum tp_proto proto;
 	struct tp_addr dst;
 	uint64_t conn_id;    /* TCP/TLS: the connection its request went on */
+	/* owned, NULL but for TLS to a hop that was a name: the identity its
+	 * certificate must show (RFC 5922 §4), not the address it resolved to */
+	char *tls_name;
 	uint16_t code;       /* last response (or synthesized final) */
 	bool final, cancel_wanted, cancel_sent;
 	unsigned k;          /* its target in the context */

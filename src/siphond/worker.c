@@ -213,8 +213,8 @@ static int local_addr(void *ctx, enum tp_proto proto, int family, struct tp_addr
 	return -EAFNOSUPPORT;
 }
 
-static int send_req(void *ctx, enum tp_proto proto, const struct tp_addr *dst, const void *buf,
-		    size_t len, uint64_t *conn_id)
+static int send_req(void *ctx, enum tp_proto proto, const struct tp_addr *dst,
+		    const char *tls_name, const void *buf, size_t len, uint64_t *conn_id)
 {
 	struct sd_worker *w = ctx;
 	struct tp_tcp_conn *conn;
@@ -226,8 +226,10 @@ static int send_req(void *ctx, enum tp_proto proto, const struct tp_addr *dst, c
 		return send_udp(w, NULL, dst, buf, len);
 	if (proto == TP_TLS && !w->sh->tls_cli)
 		return -EPROTONOSUPPORT;
-	/* RFC 3261 §18.1.1: an open connection to dst is reused */
-	err = tp_tcp_get(w->tcp, dst, proto == TP_TLS ? w->sh->tls_cli : NULL, NULL, &conn);
+	/* RFC 3261 §18.1.1: an open connection to dst is reused (a TLS one
+	 * only for the same name, RFC 5923 §5) */
+	err = tp_tcp_get(w->tcp, dst, proto == TP_TLS ? w->sh->tls_cli : NULL,
+			 proto == TP_TLS ? tls_name : NULL, &conn);
 	if (err < 0)
 		return err;
 	if (conn_id)

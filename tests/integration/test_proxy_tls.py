@@ -13,6 +13,9 @@ peer played by Python's ssl module with a certificate from the test CA.
   503 (§17.1.4), not at Timer B, and the caller gets 500 Next Hop
   Unavailable (§16.7 step 6: a 503 is not passed upstream).
 - A next hop where nothing listens: the same, at once.
+- A TLS hop that is a name (a Route resolved with RFC 3263 through dnsmasq):
+  its certificate is checked against that name (RFC 5922 §4), not the
+  address the name resolved to; one that shows another name is refused.
 
 Runs in a private network namespace; every wait is bounded."""
 
@@ -25,6 +28,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import siphon_test as st  # noqa: E402
+from test_uac_dns import Dnsmasq  # noqa: E402
 from tlscerts import Certs  # noqa: E402
 
 LOCAL = "127.0.0.1"
@@ -70,10 +74,13 @@ class TlsPeer:
         self.lsock.listen(8)
         self.port = self.lsock.getsockname()[1]
 
-    def accept(self, timeout=5.0):
+    def accept(self, timeout=5.0, why=lambda: ""):
         """The next connection, its handshake done: (Stream, error)."""
         self.lsock.settimeout(timeout)
-        raw, _ = self.lsock.accept()
+        try:
+            raw, _ = self.lsock.accept()
+        except socket.timeout:
+            raise AssertionError("no connection within %.1f s; %s" % (timeout, why())) from None
         raw.settimeout(timeout)
         try:
             return Stream(self.ctx.wrap_socket(raw, server_side=True)), None
@@ -144,6 +151,20 @@ def final_of(srv, sock, timeout=8.0):
             return code, data, prov
         if code:
             prov.append(code)
+
+
+def diagnose(srv, caller):
+    """What the caller got and siphond logged, for a failure message."""
+    got = []
+    caller.setblocking(False)
+    try:
+        while True:
+            got.append(caller.recv(65535).split(b"\r\n", 1)[0])
+    except OSError:
+        pass
+    finally:
+        caller.setblocking(True)
+    return "the caller got %r; siphond:\n%s" % (got, srv.stderr_text()[-1500:])
 
 
 def test_call(srv, certs, far, tls_port):
@@ -240,6 +261,41 @@ def test_dead_hop(srv):
                                                                                 resp[:80])
 
 
+def test_named_hop(srv, named):
+    """A Route naming hop.siphon.test: the peer's certificate carries that
+    name and no address, and is accepted; the same peer reached as
+    wrong.siphon.test is refused (the name does not match)."""
+    def routed_invite(caller, host):
+        """A re-INVITE (To tag: routed by its Route set, no policy asked)
+        whose next hop is host."""
+        req = invite(srv, caller, "sip:peer@192.0.2.9", "%s@named" % host, "n1")
+        route = "Route: <sip:%s:%d;lr>, <sip:%s:%d;transport=tls;lr>\r\n" % (
+            LOCAL, srv.port, host, named.port)
+        req = req.replace(b"Max-Forwards: 70\r\n", b"Max-Forwards: 70\r\n" + route.encode())
+        return req.replace(b"To: <sip:peer@192.0.2.9>", b"To: <sip:peer@192.0.2.9>;tag=t1")
+
+    with st.udp_socket() as caller:
+        caller.sendto(routed_invite(caller, "hop.siphon.test"), (LOCAL, srv.port))
+        conn, err = named.accept(why=lambda: diagnose(srv, caller))
+        assert conn, "handshake with a certificate for the hop's name failed: %s\n%s" % (
+            err, srv.stderr_text()[-1500:])
+        try:
+            fwd = conn.next()
+            assert fwd.startswith(b"INVITE sip:peer@192.0.2.9 SIP/2.0\r\n"), fwd[:80]
+            conn.send(respond(fwd, 486, "Busy Here", None))
+            code, _, _ = final_of(srv, caller)
+            assert code == 486, code
+        finally:
+            conn.close()
+
+    with st.udp_socket() as caller:
+        caller.sendto(routed_invite(caller, "wrong.siphon.test"), (LOCAL, srv.port))
+        conn, err = named.accept(why=lambda: diagnose(srv, caller))
+        assert conn is None, "a certificate for another name was accepted"
+        _, resp, _ = final_of(srv, caller)
+        assert st.parse_status(resp)[:2] == (500, "Next Hop Unavailable"), resp[:80]
+
+
 def main():
     args = st.setup()
     t = st.Runner()
@@ -247,7 +303,11 @@ def main():
     far = TlsPeer(certs.cert, certs.key)
     # an untrusted hop: a certificate nobody in ca_file signed
     bad = TlsPeer(certs.other_ca, certs.other_key)
+    # a peer whose certificate names hop.siphon.test only
+    named = TlsPeer(*certs.issue("hop.siphon.test"))
     dead = st.free_port()
+    dns = Dnsmasq(["--address=/hop.siphon.test/127.0.0.1",
+                   "--address=/wrong.siphon.test/127.0.0.1"])
     try:
         tls_port = st.free_port()
         conf = ("[domains]\nserve = example.com\n[auth]\nmethods = none\n"
@@ -257,6 +317,7 @@ def main():
                 "example.info = sip:%s:%d;transport=tls\n"
                 "example.biz = sip:%s:%d;transport=tcp\n" % (
                     LOCAL, far.port, LOCAL, bad.port, LOCAL, dead, LOCAL, dead)
+                + "[dns]\nservers = %s\n" % dns.server()
                 + certs.conf(extra="ca_file = %s\n" % certs.ca))
         srv = st.Siphond(args.bin_dir, config=conf,
                          listen=["udp:%s:{port}" % LOCAL, "tls:%s:%d" % (LOCAL, tls_port)])
@@ -266,12 +327,16 @@ def main():
                   test_call, srv, certs, far, tls_port)
             t.run("untrusted TLS next hop: handshake refused, 500 at once", test_untrusted_hop, srv, bad)
             t.run("TLS and TCP next hops down: 500 at once", test_dead_hop, srv)
+            t.run("TLS hop by name: verified against the name (RFC 5922)",
+                  test_named_hop, srv, named)
             t.check("siphond alive", srv.alive())
         finally:
             t.run("SIGTERM -> exit 0, no sanitizer report", srv.stop)
     finally:
         far.close()
         bad.close()
+        named.close()
+        dns.stop()
         certs.remove()
     return t.finish()
 

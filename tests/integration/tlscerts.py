@@ -1,12 +1,15 @@
 """Certificates for the TLS tests, made with the openssl CLI in a scratch
 directory: a test CA, a server certificate it signed for localhost,
-127.0.0.1 and ::1, and an unrelated CA (self-signed, trusted by nobody) whose
-certificate also serves as a server certificate no test CA vouches for."""
+127.0.0.1 and ::1, more on demand for other names (issue), and an unrelated
+CA (self-signed, trusted by nobody) whose certificate also serves as a
+server certificate no test CA vouches for."""
 
 import os
 import shutil
 import subprocess
 import tempfile
+
+EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
 
 
 class Certs:
@@ -15,23 +18,37 @@ class Certs:
     def __init__(self, handshake_timeout=None):
         self.dir = tempfile.mkdtemp(prefix="siphon-tls-")
         self.handshake_timeout = handshake_timeout
-        p = lambda n: os.path.join(self.dir, n)  # noqa: E731
+        self.serial = 1
+        p = self._path
         self.ca, self.ca_key = p("ca.crt"), p("ca.key")
         self.other_ca, self.other_key = p("other.crt"), p("other.key")
-        self.cert, self.key, self.csr = p("srv.crt"), p("srv.key"), p("srv.csr")
-        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         for crt, key, cn in ((self.ca, self.ca_key, "Siphon Test CA"),
                              (self.other_ca, self.other_key, "Some Other CA")):
-            self._run(["openssl", "req", "-x509"] + ec + ["-keyout", key, "-out", crt,
+            self._run(["openssl", "req", "-x509"] + EC + ["-keyout", key, "-out", crt,
                                                           "-days", "2", "-subj", "/CN=" + cn])
-        self._run(["openssl", "req", "-new"] + ec + ["-keyout", self.key, "-out", self.csr,
-                                                     "-subj", "/CN=localhost"])
-        with open(p("ext.cnf"), "w") as f:
-            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n"
-                    "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
-        self._run(["openssl", "x509", "-req", "-in", self.csr, "-CA", self.ca, "-CAkey",
-                   self.ca_key, "-set_serial", "2", "-days", "2", "-extfile", p("ext.cnf"),
-                   "-out", self.cert])
+        self.cert, self.key = self._sign("srv", "localhost", "DNS:localhost,IP:127.0.0.1,IP:::1")
+        self.csr = p("srv.csr")
+
+    def issue(self, name):
+        """A server certificate from ca for the DNS name only (no address):
+        (cert, key) paths."""
+        return self._sign(name, name, "DNS:" + name)
+
+    def _path(self, name):
+        return os.path.join(self.dir, name)
+
+    def _sign(self, stem, cn, san):
+        p = lambda ext: self._path("%s.%s" % (stem, ext))  # noqa: E731
+        self._run(["openssl", "req", "-new"] + EC + ["-keyout", p("key"), "-out", p("csr"),
+                                                     "-subj", "/CN=" + cn])
+        with open(p("cnf"), "w") as f:
+            f.write("subjectAltName=%s\nbasicConstraints=CA:FALSE\n"
+                    "extendedKeyUsage=serverAuth\n" % san)
+        self.serial += 1
+        self._run(["openssl", "x509", "-req", "-in", p("csr"), "-CA", self.ca, "-CAkey",
+                   self.ca_key, "-set_serial", str(self.serial), "-days", "2",
+                   "-extfile", p("cnf"), "-out", p("crt")])
+        return p("crt"), p("key")
 
     @staticmethod
     def _run(cmd):
