@@ -9,6 +9,7 @@
 #include "siphond/reload.h"
 #include "siphond/worker.h"
 #include "transport/egress.h"
+#include "transport/flows.h"
 #include "transport/ratelim.h"
 #include "transport/tcp.h"
 #include "transport/tls.h"
@@ -385,6 +386,7 @@ struct sd_server {
 	struct tp_egress *egress;
 	struct tp_tcp_quota quota;  /* tcp_max_connections, over all workers */
 	struct tp_tcp_srclim *srclim; /* tcp_max_per_source, over all workers */
+	struct tp_flows *flows;       /* accepted connections by source (RFC 5626 flows) */
 	struct tsx_table *tsx;      /* one table: any worker may meet any transaction */
 	struct tp_tls_ctx *tls_srv; /* for tls listeners */
 	struct tp_tls_ctx *tls_cli; /* for TLS connections we open (next hops) */
@@ -520,6 +522,9 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 		if (err < 0)
 			goto fail;
 	}
+	err = tp_flows_create(&s->flows, cfg->tcp_max_conns);
+	if (err < 0)
+		goto fail;
 	err = tsx_table_create(&s->tsx, 0, 0);
 	if (err < 0)
 		goto fail;
@@ -558,6 +563,7 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 	s->sh.bound = s->bound;
 	s->sh.nbound = &s->nbound;
 	s->sh.tls_cli = s->tls_cli;
+	s->sh.flows = s->flows;
 	s->sh.workers = s->w;
 	s->sh.nworkers = &s->nworkers;
 	s->sh.live = &s->live;
@@ -661,5 +667,6 @@ void sd_server_destroy(struct sd_server *s)
 	tp_tls_ctx_free(s->tls_cli);
 	tp_egress_destroy(s->egress);
 	tp_tcp_srclim_destroy(s->srclim); /* every connection is closed */
+	tp_flows_destroy(s->flows);
 	mem_free(s);
 }

@@ -6,6 +6,7 @@
 #include "siphond/core.h"
 #include "siphond/reload.h"
 #include "transport/egress.h"
+#include "transport/flows.h"
 #include "transport/udp.h"
 #include "transport/xq.h"
 
@@ -224,6 +225,18 @@ static int send_req(void *ctx, enum tp_proto proto, const struct tp_addr *dst,
 		*conn_id = 0;
 	if (proto == TP_UDP)
 		return send_udp(w, NULL, dst, buf, len);
+	/* RFC 5626 §5.3, §18.2.2: dst opened a connection to us (a flow, its
+	 * source port no listener): over it, on whichever worker holds it */
+	if (!tls_name && w->sh->flows) {
+		uint64_t id = tp_flows_find(w->sh->flows, proto, dst);
+
+		if (id) {
+			if (conn_id)
+				*conn_id = id;
+			TRACE(true, proto, dst, buf, len);
+			return send_stream(w, id, buf, len);
+		}
+	}
 	if (proto == TP_TLS && !w->sh->tls_cli)
 		return -EPROTONOSUPPORT;
 	/* RFC 3261 §18.1.1: an open connection to dst is reused (a TLS one
@@ -238,15 +251,27 @@ static int send_req(void *ctx, enum tp_proto proto, const struct tp_addr *dst,
 	return tp_tcp_send(conn, buf, len);
 }
 
-/* A connection we opened that never came up (tcp.c logged why): the
- * requests queued on it were never sent; their transactions hear of it
- * now rather than at Timer B / F. */
+/* Connections come and go. One a peer opened is its flow (flows.h) while
+ * it lasts: requests to the address it came from go over it. One we
+ * opened that never came up (tcp.c logged why) never sent what was queued
+ * on it; their transactions hear of it now rather than at Timer B / F. */
 static void on_conn_event(struct tp_tcp_conn *conn, enum tp_tcp_event ev, int err, void *arg)
 {
 	struct sd_worker *w = arg;
+	uint64_t id = tp_tcp_conn_id(conn);
 
-	if (ev == TP_TCP_DOWN && !tp_tcp_conn_was_up(conn))
-		sd_core_conn_failed(w->core, tp_tcp_conn_id(conn), err ? err : -ECONNABORTED);
+	if (tp_tcp_conn_outbound(conn)) {
+		if (ev == TP_TCP_DOWN && !tp_tcp_conn_was_up(conn))
+			sd_core_conn_failed(w->core, id, err ? err : -ECONNABORTED);
+		return;
+	}
+	if (ev == TP_TCP_UP) {
+		if (tp_flows_add(w->sh->flows, tp_tcp_conn_proto(conn), tp_tcp_conn_peer(conn), id) < 0)
+			log_warn(MOD, "out of memory: connection %#llx is no flow",
+				 (unsigned long long)id);
+	} else {
+		tp_flows_del(w->sh->flows, tp_tcp_conn_proto(conn), tp_tcp_conn_peer(conn), id);
+	}
 }
 
 /* What travels with a handed-over message. */

@@ -38,6 +38,7 @@ struct sd_shared {
 	const struct sd_listen *bound;  /* the server's listen addresses, real ports */
 	const unsigned *nbound;
 	struct tp_tls_ctx *tls_cli;     /* TLS connections we open */
+	struct tp_flows *flows;         /* connections peers opened, by source */
 	struct sd_worker *const *workers; /* every worker (handoff) */
 	const unsigned *nworkers;
 	const struct sd_live *_Atomic *live; /* the settings a reload changes (reload.h) */

@@ -83,6 +83,11 @@ bool tp_tcp_conn_was_up(const struct tp_tcp_conn *c)
 	return c->state == TCP_UP;
 }
 
+bool tp_tcp_conn_outbound(const struct tp_tcp_conn *c)
+{
+	return c->outbound;
+}
+
 void tp_tcp_conn_set_user(struct tp_tcp_conn *c, void *user)
 {
 	c->user = user;

@@ -167,6 +167,8 @@ bool tp_tcp_conn_is_up(const struct tp_tcp_conn *c);
  * connection that failed to connect or to finish its TLS handshake, so
  * nothing queued on it was ever written. */
 bool tp_tcp_conn_was_up(const struct tp_tcp_conn *c);
+/* Opened by tp_tcp_connect() / tp_tcp_get(), not accepted. */
+bool tp_tcp_conn_outbound(const struct tp_tcp_conn *c);
 /* Opaque user pointer, NULL until set. */
 void tp_tcp_conn_set_user(struct tp_tcp_conn *c, void *user);
 /* From a receive callback returning 0: the message at the front is len

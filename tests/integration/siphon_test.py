@@ -286,6 +286,31 @@ def header(resp, name, compact=None):
     return out
 
 
+def header_values(msg, name, compact=None):
+    """Values of every header called name, comma-separated lists split (for
+    headers whose URIs have no comma: Via, Route, Record-Route)."""
+    out = []
+    for v in header(msg, name, compact):
+        out += [x.strip() for x in v.split(",")]
+    return out
+
+
+def response_to(req, code, reason, to_tag, contact=None):
+    """A response to req: its Vias and Record-Routes, From, To (with to_tag
+    unless it has one), Call-ID and CSeq, no body."""
+    lines = ["SIP/2.0 %d %s" % (code, reason)]
+    lines += ["Via: %s" % v for v in header_values(req, "Via", "v")]
+    lines += ["Record-Route: %s" % r for r in header_values(req, "Record-Route")]
+    lines.append("From: %s" % header(req, "From", "f")[0])
+    to = header(req, "To", "t")[0]
+    lines.append("To: %s" % (to if ";tag=" in to or not to_tag else "%s;tag=%s" % (to, to_tag)))
+    lines.append("Call-ID: %s" % header(req, "Call-ID", "i")[0])
+    lines.append("CSeq: %s" % header(req, "CSeq")[0])
+    if contact:
+        lines.append("Contact: %s" % contact)
+    return ("\r\n".join(lines) + "\r\nContent-Length: 0\r\n\r\n").encode()
+
+
 def split_responses(data):
     """Frame a byte stream into messages by Content-Length; returns (msgs, rest)."""
     msgs = []
@@ -343,6 +368,35 @@ def tcp_connect(port, host="127.0.0.1", timeout=3.0):
     s.settimeout(timeout)
     s.connect((host, port))
     return s
+
+
+class Stream:
+    """SIP messages framed off one stream socket (TCP, or TLS wrapped),
+    what follows a message kept for the next read."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def next(self, timeout=5.0):
+        end = time.monotonic() + timeout
+        while True:
+            msgs, rest = split_responses(self.buf)
+            if msgs:
+                self.buf = b"".join(msgs[1:]) + rest
+                return msgs[0]
+            left = end - time.monotonic()
+            assert left > 0, "no message within %.1f s" % timeout
+            self.sock.settimeout(left)
+            chunk = self.sock.recv(65536)
+            assert chunk, "the connection closed"
+            self.buf += chunk
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def close(self):
+        self.sock.close()
 
 
 def send_chunks(sock, data, cuts=None, pause=0.0):

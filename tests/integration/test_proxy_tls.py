@@ -34,34 +34,6 @@ from tlscerts import Certs  # noqa: E402
 LOCAL = "127.0.0.1"
 
 
-class Stream:
-    """SIP messages framed off one stream socket, kept across reads."""
-
-    def __init__(self, sock):
-        self.sock = sock
-        self.buf = b""
-
-    def next(self, timeout=5.0):
-        end = time.monotonic() + timeout
-        while True:
-            msgs, rest = st.split_responses(self.buf)
-            if msgs:
-                self.buf = b"".join(msgs[1:]) + rest
-                return msgs[0]
-            left = end - time.monotonic()
-            assert left > 0, "no message within %.1f s" % timeout
-            self.sock.settimeout(left)
-            chunk = self.sock.recv(65536)
-            assert chunk, "the connection closed"
-            self.buf += chunk
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def close(self):
-        self.sock.close()
-
-
 class TlsPeer:
     """A TLS listener on a free loopback port, serving cert/key."""
 
@@ -83,36 +55,13 @@ class TlsPeer:
             raise AssertionError("no connection within %.1f s; %s" % (timeout, why())) from None
         raw.settimeout(timeout)
         try:
-            return Stream(self.ctx.wrap_socket(raw, server_side=True)), None
+            return st.Stream(self.ctx.wrap_socket(raw, server_side=True)), None
         except (ssl.SSLError, OSError) as e:
             raw.close()
             return None, e
 
     def close(self):
         self.lsock.close()
-
-
-def values(msg, name, compact=None):
-    """Header values, comma-separated lists split (no URI here has a comma)."""
-    out = []
-    for v in st.header(msg, name, compact):
-        out += [x.strip() for x in v.split(",")]
-    return out
-
-
-def respond(req, code, reason, to_tag, contact=None):
-    """A response to req with its Vias, Record-Routes, From, Call-ID, CSeq."""
-    lines = ["SIP/2.0 %d %s" % (code, reason)]
-    lines += ["Via: %s" % v for v in values(req, "Via", "v")]
-    lines += ["Record-Route: %s" % r for r in values(req, "Record-Route")]
-    lines.append("From: %s" % st.header(req, "From", "f")[0])
-    to = st.header(req, "To", "t")[0]
-    lines.append("To: %s" % (to if ";tag=" in to or not to_tag else "%s;tag=%s" % (to, to_tag)))
-    lines.append("Call-ID: %s" % st.header(req, "Call-ID", "i")[0])
-    lines.append("CSeq: %s" % st.header(req, "CSeq")[0])
-    if contact:
-        lines.append("Contact: %s" % contact)
-    return ("\r\n".join(lines) + "\r\nContent-Length: 0\r\n\r\n").encode()
 
 
 def udp_next(sock, timeout=5.0):
@@ -177,20 +126,20 @@ def test_call(srv, certs, far, tls_port):
         try:
             inv = conn.next()
             assert inv.startswith(b"INVITE %s SIP/2.0\r\n" % ruri.encode()), inv[:80]
-            top = values(inv, "Via", "v")[0]
+            top = st.header_values(inv, "Via", "v")[0]
             assert top.startswith("SIP/2.0/TLS %s:%d;" % (LOCAL, tls_port)), top
-            rr = values(inv, "Record-Route")
+            rr = st.header_values(inv, "Record-Route")
             # RFC 5658: one URI per side, the one facing the next hop on top
             assert len(rr) == 2, rr
             assert "transport=tls" in rr[0] and ":%d;" % tls_port in rr[0], rr
             assert "transport=" not in rr[1] and ":%d;" % srv.port in rr[1], rr
 
             contact = "<sip:peer@%s:%d;transport=tls>" % (LOCAL, far.port)
-            conn.send(respond(inv, 180, "Ringing", "f1", contact))
-            conn.send(respond(inv, 200, "OK", "f1", contact))
+            conn.send(st.response_to(inv, 180, "Ringing", "f1", contact))
+            conn.send(st.response_to(inv, 200, "OK", "f1", contact))
             code, ok, prov = final_of(srv, caller)
             assert code == 200 and 180 in prov, (code, prov)
-            assert values(ok, "Record-Route") == rr, values(ok, "Record-Route")
+            assert st.header_values(ok, "Record-Route") == rr, st.header_values(ok, "Record-Route")
             to = st.header(ok, "To", "t")[0]
 
             # the caller's ACK: route set = Record-Route reversed (§12.1.2)
@@ -210,7 +159,7 @@ def test_call(srv, certs, far, tls_port):
             # the callee's BYE: route set = Record-Route as received (§12.1.1),
             # over a TLS connection of its own to the first Route (siphond)
             ctx = ssl.create_default_context(cafile=certs.ca)
-            cli = Stream(ctx.wrap_socket(st.tcp_connect(tls_port), server_hostname=LOCAL))
+            cli = st.Stream(ctx.wrap_socket(st.tcp_connect(tls_port), server_hostname=LOCAL))
             try:
                 cport = cli.sock.getsockname()[1]
                 bye = ("BYE sip:caller@%s:%d SIP/2.0\r\n"
@@ -224,7 +173,7 @@ def test_call(srv, certs, far, tls_port):
                 got = udp_next(caller)
                 assert got.startswith(b"BYE sip:caller@%s:%d SIP/2.0\r\n"
                                       % (LOCAL.encode(), lport)), got[:80]
-                caller.sendto(respond(got, 200, "OK", None), (LOCAL, srv.port))
+                caller.sendto(st.response_to(got, 200, "OK", None), (LOCAL, srv.port))
                 ok = cli.next()
                 assert st.parse_status(ok)[0] == 200, ok[:80]
                 assert st.header(ok, "CSeq") == ["1 BYE"], st.header(ok, "CSeq")
@@ -282,7 +231,7 @@ def test_named_hop(srv, named):
         try:
             fwd = conn.next()
             assert fwd.startswith(b"INVITE sip:peer@192.0.2.9 SIP/2.0\r\n"), fwd[:80]
-            conn.send(respond(fwd, 486, "Busy Here", None))
+            conn.send(st.response_to(fwd, 486, "Busy Here", None))
             code, _, _ = final_of(srv, caller)
             assert code == 486, code
         finally:
