@@ -196,6 +196,7 @@ const char *sip_reason_phrase(uint16_t code)
 	case 420: return "Bad Extension";
 	case 421: return "Extension Required";
 	case 423: return "Interval Too Brief";
+	case 430: return "Flow Failed"; /* RFC 5626 */
 	case 480: return "Temporarily Unavailable";
 	case 481: return "Call/Transaction Does Not Exist";
 	case 482: return "Loop Detected";

@@ -20,6 +20,7 @@ struct tsx_timers;
 struct sd_regsvc;
 struct tp_ratelim;
 struct sd_in;
+struct sd_hop;
 struct sd_out;
 struct sd_pxy_cfg;
 struct pxy_self;
@@ -53,13 +54,14 @@ struct sd_core_cfg {
 	/* The listen address of proto and family (AF_INET/AF_INET6) that
 	 * requests we send carry in Via and Record-Route. */
 	int (*local_addr)(void *ctx, enum tp_proto proto, int family, struct tp_addr *out);
-	/* Send a request to dst over proto (UDP from our socket of the family;
-	 * TCP/TLS on a connection of this worker, opened if needed). TLS
-	 * verifies the peer against tls_name, NULL: dst's address. *conn_id
-	 * (optional) receives the connection's id, 0 for UDP: should it fail
-	 * before it is up, sd_core_conn_failed() names it. */
-	int (*send_req)(void *ctx, enum tp_proto proto, const struct tp_addr *dst,
-			const char *tls_name, const void *buf, size_t len, uint64_t *conn_id);
+	/* Send a request to hop (UDP from our socket of the family; TCP/TLS
+	 * down the connection the peer opened from there, else one of this
+	 * worker's, opened if needed). *conn_id (optional) receives the
+	 * connection's id, 0 for UDP: should it fail before it is up,
+	 * sd_core_conn_failed() names it. -ENOTCONN: a flow_only hop whose
+	 * connection is gone. */
+	int (*send_req)(void *ctx, const struct sd_hop *hop, const void *buf, size_t len,
+			uint64_t *conn_id);
 	/* Hand a received message to the worker that owns its transaction. */
 	int (*handoff)(void *ctx, unsigned worker, const struct sd_in *in);
 };
@@ -94,6 +96,18 @@ struct sd_pxy_cfg {
 /* Handle a message handed over by another worker (it belongs to one of
  * this core's transactions); same contract as sd_core_input(). */
 ssize_t sd_core_input_handed(struct sd_core *c, const struct sd_in *in, struct sd_out *out);
+
+/* Where a request we send goes. */
+struct sd_hop {
+	enum tp_proto proto;
+	struct tp_addr dst;
+	/* TLS: the identity the peer's certificate must show (RFC 5922 §4),
+	 * NULL: dst's address */
+	const char *tls_name;
+	/* RFC 5626 §5.3: only down the connection dst opened to us (an
+	 * outbound registration's flow), never a new one */
+	bool flow_only;
+};
 
 /* One received input: a whole datagram (UDP) or the unconsumed front of a
  * connection's receive buffer (TCP/TLS). */

@@ -55,8 +55,8 @@ struct sd_core {
 	unsigned idx;
 	struct tsx_env cenv; /* client transactions: the branches */
 	int (*local_addr)(void *ctx, enum tp_proto proto, int family, struct tp_addr *out);
-	int (*send_req)(void *ctx, enum tp_proto proto, const struct tp_addr *dst,
-			const char *tls_name, const void *buf, size_t len, uint64_t *conn_id);
+	int (*send_req)(void *ctx, const struct sd_hop *hop, const void *buf, size_t len,
+			uint64_t *conn_id);
 	int (*handoff)(void *ctx, unsigned worker, const struct sd_in *in);
 	struct sd_pxy *pending;        /* to start once the server transaction is unlocked */
 	/* while pending's first branches are built: its request as parsed on

@@ -96,6 +96,7 @@ static bool lookup_targets(struct sd_core *c, const struct sip_msg *m, const str
 		tg->q = b[i].q;
 		tg->expires = b[i].expires;
 		tg->flow = behind_nat(&b[i]);
+		tg->outbound = b[i].reg_id && b[i].instance.len;
 	}
 	loc_release(b, n);
 	return true;
@@ -213,7 +214,8 @@ static uint16_t forward_stateless(struct sd_core *c, const struct sip_msg *m,
 	n = sip_edit_apply(&e, c->pbuf, SD_REPLY_MAX);
 	if (n <= 0)
 		return 500;
-	if (c->send_req(c->send_ctx, proto, &dst, NULL, c->pbuf, (size_t)n, NULL) < 0) {
+	if (c->send_req(c->send_ctx, &(struct sd_hop){ .proto = proto, .dst = dst }, c->pbuf,
+			(size_t)n, NULL) < 0) {
 		log_debug(MOD, "%.*s to %s not sent", STR_FMT(m->method),
 			  tp_addr_fmt(&dst, ab, sizeof(ab)));
 		return 503;
@@ -492,7 +494,8 @@ bool sd_pxy_response(struct sd_core *c, const struct sip_msg *m, const struct sd
 			return false;
 		n = sd_pxy_strip_via(c, m);
 		if (n > 0 && str_caseeq_lit(v.transport, "UDP"))
-			c->send_req(c->send_ctx, TP_UDP, &dst, NULL, c->pbuf, (size_t)n, NULL);
+			c->send_req(c->send_ctx, &(struct sd_hop){ .proto = TP_UDP, .dst = dst },
+				    c->pbuf, (size_t)n, NULL);
 		return false;
 	}
 	br = tsx_user(t);

@@ -17,8 +17,10 @@ static int cenv_send(void *ctx, struct tsx *t, const char *buf, size_t len)
 {
 	struct sd_core *c = ctx;
 	struct pxy_br *br = tsx_user(t);
+	const struct sd_hop hop = { .proto = br->proto, .dst = br->dst, .tls_name = br->tls_name,
+				    .flow_only = br->flow_only };
 
-	return c->send_req(c->send_ctx, br->proto, &br->dst, br->tls_name, buf, len, &br->conn_id);
+	return c->send_req(c->send_ctx, &hop, buf, len, &br->conn_id);
 }
 
 static void cenv_on_response(void *ctx, struct tsx *t, const struct sip_msg *m)
@@ -80,8 +82,13 @@ static void cenv_on_transport_error(void *ctx, struct tsx *t, int err)
 	char ab[80];
 
 	(void)ctx;
-	log_info(MOD, "branch to %s: %s", tp_addr_fmt(&br->dst, ab, sizeof(ab)), strerror(-err));
-	if (br->p)
+	log_info(MOD, "branch to %s: %s", tp_addr_fmt(&br->dst, ab, sizeof(ab)),
+		 err == -ENOTCONN && br->flow_only ? "its flow is gone" : strerror(-err));
+	if (!br->p)
+		return;
+	if (err == -ENOTCONN && br->flow_only)
+		sd_pxy_branch_final(br, 430, NULL); /* RFC 5626 §5.3: Flow Failed */
+	else
 		sd_pxy_branch_final(br, 503, NULL); /* §16.9 */
 }
 

@@ -22,6 +22,7 @@ struct pxy_target {
 	uint16_t q;
 	time_t expires;
 	bool flow;           /* send to received, not to the contact (NAT, RFC 5626) */
+	bool outbound;       /* registered with RFC 5626 outbound: the flow or nothing */
 };
 
 /* A branch: the user area of its client transaction. */
@@ -36,6 +37,7 @@ struct pxy_br {
 	/* owned, NULL but for TLS to a hop that was a name: the identity its
 	 * certificate must show (RFC 5922 §4), not the address it resolved to */
 	char *tls_name;
+	bool flow_only;      /* RFC 5626 outbound: its flow or nothing (430) */
 	uint16_t code;       /* last response (or synthesized final) */
 	bool final, cancel_wanted, cancel_sent;
 	unsigned k;          /* its target in the context */

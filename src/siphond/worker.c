@@ -214,10 +214,13 @@ static int local_addr(void *ctx, enum tp_proto proto, int family, struct tp_addr
 	return -EAFNOSUPPORT;
 }
 
-static int send_req(void *ctx, enum tp_proto proto, const struct tp_addr *dst,
-		    const char *tls_name, const void *buf, size_t len, uint64_t *conn_id)
+static int send_req(void *ctx, const struct sd_hop *hop, const void *buf, size_t len,
+		    uint64_t *conn_id)
 {
 	struct sd_worker *w = ctx;
+	enum tp_proto proto = hop->proto;
+	const struct tp_addr *dst = &hop->dst;
+	const char *tls_name = hop->tls_name;
 	struct tp_tcp_conn *conn;
 	int err;
 
@@ -237,6 +240,8 @@ static int send_req(void *ctx, enum tp_proto proto, const struct tp_addr *dst,
 			return send_stream(w, id, buf, len);
 		}
 	}
+	if (hop->flow_only)
+		return -ENOTCONN; /* the UA reconnects and registers again (RFC 5626 §4.4) */
 	if (proto == TP_TLS && !w->sh->tls_cli)
 		return -EPROTONOSUPPORT;
 	/* RFC 3261 §18.1.1: an open connection to dst is reused (a TLS one

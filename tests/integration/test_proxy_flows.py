@@ -10,7 +10,8 @@ over that connection, from whichever worker the call arrived on.
 - bob registers over TLS with RFC 5626 outbound (reg-id, +sip.instance) and
   a contact where nothing listens: the same, over TLS.
 - Once alice's connection is closed, a call for her fails at once (500),
-  without waiting for Timer B.
+  without waiting for Timer B; once bob's is, a call for him gets 430 Flow
+  Failed (RFC 5626 §5.3) and no connection is tried.
 
 Runs in a private network namespace; every wait is bounded."""
 
@@ -106,6 +107,17 @@ def calls_reach(srv, ua, user, target):
             caller.close()
 
 
+def call_after_close(srv, user, closing, want):
+    """Once siphond has seen the UA's connection close (a call racing the
+    close would go down the dying connection and wait for Timer B), a call
+    for user gets want at once."""
+    assert srv.wait_log(closing, 5), srv.stderr_text()[-2000:]
+    with st.udp_socket() as caller:
+        caller.sendto(invite(caller, user), (LOCAL, srv.port))
+        resp = final_of(srv, caller)
+        assert st.parse_status(resp) == want, resp[:80]
+
+
 def test_tcp_nat(srv):
     ua = st.Stream(st.tcp_connect(srv.port))
     ua_port = ua.sock.getsockname()[1]
@@ -115,19 +127,15 @@ def test_tcp_nat(srv):
         calls_reach(srv, ua, "alice", contact)
     finally:
         ua.close()
-    # once siphond has seen the close (a call racing it would go down the
-    # dying connection and wait for Timer B), the flow is gone: the call
-    # fails at once, not at Timer B (32 s)
-    assert srv.wait_log("closing 127.0.0.1:%d:" % ua_port, 5), srv.stderr_text()[-2000:]
-    with st.udp_socket() as caller:
-        caller.sendto(invite(caller, "alice"), (LOCAL, srv.port))
-        resp = final_of(srv, caller)
-        assert st.parse_status(resp) == (500, "Next Hop Unavailable"), resp[:80]
+    # a connection to her source port is refused: 500 at once
+    call_after_close(srv, "alice", "closing 127.0.0.1:%d:" % ua_port,
+                     (500, "Next Hop Unavailable"))
 
 
 def test_tls_outbound(srv, certs, tls_port):
     ctx = ssl.create_default_context(cafile=certs.ca)
     ua = st.Stream(ctx.wrap_socket(st.tcp_connect(tls_port), server_hostname=LOCAL))
+    ua_port = ua.sock.getsockname()[1]
     try:
         # a public-looking contact where nothing listens: only the flow works
         contact = "sip:bob@%s:%d;transport=tls" % (LOCAL, st.free_port())
@@ -137,6 +145,8 @@ def test_tls_outbound(srv, certs, tls_port):
         calls_reach(srv, ua, "bob", contact)
     finally:
         ua.close()
+    # RFC 5626 §5.3: the flow is gone, 430 Flow Failed (no new connection)
+    call_after_close(srv, "bob", "closing TLS 127.0.0.1:%d:" % ua_port, (430, "Flow Failed"))
 
 
 def main():

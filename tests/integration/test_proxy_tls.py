@@ -274,7 +274,8 @@ def main():
         try:
             t.run("call across UDP and a TLS next hop, BYE back over TLS",
                   test_call, srv, certs, far, tls_port)
-            t.run("untrusted TLS next hop: handshake refused, 500 at once", test_untrusted_hop, srv, bad)
+            t.run("untrusted TLS next hop: handshake refused, 500 at once",
+                  test_untrusted_hop, srv, bad)
             t.run("TLS and TCP next hops down: 500 at once", test_dead_hop, srv)
             t.run("TLS hop by name: verified against the name (RFC 5922)",
                   test_named_hop, srv, named)
