@@ -51,8 +51,8 @@ struct sd_balance;
 typedef uint64_t (*sd_balance_cpu_fn)(void *ctx, unsigned worker);
 
 /* Steer groups[0..ngroups) (one socket of each UDP address's group) for n
- * workers in mode, on l (worker 0's loop, whose thread must call this and
- * destroy). adaptive starts with one worker and a period timer. Steering a
+ * workers in mode, on l (worker 0's loop: call this before its thread
+ * runs, or from it; destroy from it, or before it ever ran). adaptive starts with one worker and a period timer. Steering a
  * kernel that refuses the program is logged once and left to its hash.
  * Returns 0 or -ENOMEM. */
 int sd_balance_create(struct sd_balance **out, struct loop *l, enum sd_udp_balance mode,

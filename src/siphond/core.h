@@ -104,8 +104,10 @@ struct sd_hop {
 	/* TLS: the identity the peer's certificate must show (RFC 5922 §4),
 	 * NULL: dst's address */
 	const char *tls_name;
-	/* RFC 5626 §5.3: only down the connection dst opened to us (an
-	 * outbound registration's flow), never a new one */
+	/* RFC 5626 §5.3: a registration's flow: down the connection dst
+	 * opened to us while it lasts, else as any hop */
+	bool use_flow;
+	/* ... and never a new connection (an outbound registration's flow) */
 	bool flow_only;
 };
 

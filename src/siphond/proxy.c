@@ -176,6 +176,7 @@ static uint16_t forward_stateless(struct sd_core *c, const struct sip_msg *m,
 	struct str ruri;
 	struct sip_uri hu;
 	struct tp_addr dst, local;
+	struct sd_hop hop;
 	enum tp_proto proto;
 	bool routed;
 	int n;
@@ -214,11 +215,15 @@ static uint16_t forward_stateless(struct sd_core *c, const struct sip_msg *m,
 	n = sip_edit_apply(&e, c->pbuf, SD_REPLY_MAX);
 	if (n <= 0)
 		return 500;
-	if (c->send_req(c->send_ctx, &(struct sd_hop){ .proto = proto, .dst = dst }, c->pbuf,
-			(size_t)n, NULL) < 0) {
+	/* a registration's flow (RFC 5626 §5.3) as in the stateful mode */
+	hop = (struct sd_hop){ .proto = proto, .dst = dst,
+			       .use_flow = tg && tg->flow && !tg->path.len && proto != TP_UDP };
+	hop.flow_only = hop.use_flow && tg->outbound;
+	n = c->send_req(c->send_ctx, &hop, c->pbuf, (size_t)n, NULL);
+	if (n < 0) {
 		log_debug(MOD, "%.*s to %s not sent", STR_FMT(m->method),
 			  tp_addr_fmt(&dst, ab, sizeof(ab)));
-		return 503;
+		return n == -ENOTCONN && hop.flow_only ? 430 : 503;
 	}
 	return 0;
 }

@@ -18,7 +18,7 @@ static int cenv_send(void *ctx, struct tsx *t, const char *buf, size_t len)
 	struct sd_core *c = ctx;
 	struct pxy_br *br = tsx_user(t);
 	const struct sd_hop hop = { .proto = br->proto, .dst = br->dst, .tls_name = br->tls_name,
-				    .flow_only = br->flow_only };
+				    .use_flow = br->use_flow, .flow_only = br->flow_only };
 
 	return c->send_req(c->send_ctx, &hop, buf, len, &br->conn_id);
 }

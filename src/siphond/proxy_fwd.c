@@ -67,6 +67,7 @@ void sd_pxy_send_cancel(struct pxy_br *br)
 	cb->t = t;
 	cb->proto = br->proto;
 	cb->dst = br->dst;
+	cb->use_flow = br->use_flow;
 	cb->flow_only = br->flow_only;
 	cb->tls_name = name;
 	cb->next = c->live_br;
@@ -354,9 +355,11 @@ static uint16_t forward(struct sd_pxy *p, unsigned k, const struct dns_target *r
 	br->dst = dst;
 	br->k = k;
 	br->tls_name = tls_name;
-	/* RFC 5626 §5.3: an outbound registration's flow, over a connection:
-	 * if it is gone, 430 rather than a connection to its source port */
-	br->flow_only = !res && tg->outbound && tg->flow && !tg->path.len && proto != TP_UDP;
+	/* RFC 5626 §5.3: a registration's flow (sd_pxy_hop_addr sent it to
+	 * where the REGISTER came from); an outbound one's, if gone, gets 430
+	 * rather than a connection to its source port */
+	br->use_flow = !res && tg->flow && !tg->path.len && proto != TP_UDP;
+	br->flow_only = br->use_flow && tg->outbound;
 	br->next = c->live_br;
 	br->prev = c->live_br->prev;
 	c->live_br->prev->next = br;

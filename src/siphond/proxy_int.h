@@ -37,6 +37,7 @@ struct pxy_br {
 	/* owned, NULL but for TLS to a hop that was a name: the identity its
 	 * certificate must show (RFC 5922 §4), not the address it resolved to */
 	char *tls_name;
+	bool use_flow;       /* a registration's flow: down its connection (RFC 5626) */
 	bool flow_only;      /* RFC 5626 outbound: its flow or nothing (430) */
 	uint16_t code;       /* last response (or synthesized final) */
 	bool final, cancel_wanted, cancel_sent;

@@ -228,15 +228,16 @@ static int send_req(void *ctx, const struct sd_hop *hop, const void *buf, size_t
 		*conn_id = 0;
 	if (proto == TP_UDP)
 		return send_udp(w, NULL, dst, buf, len);
-	/* RFC 5626 §5.3, §18.2.2: dst opened a connection to us (a flow, its
-	 * source port no listener): over it, on whichever worker holds it */
-	if (!tls_name && w->sh->flows) {
+	/* RFC 5626 §5.3: a registration's flow (dst opened a connection to
+	 * us, its source port no listener): over it, on whichever worker holds
+	 * it (send_local traces it). Only for a flow: a TLS next hop is a
+	 * server whose certificate we check, never a client's connection. */
+	if (hop->use_flow) {
 		uint64_t id = tp_flows_find(w->sh->flows, proto, dst);
 
 		if (id) {
 			if (conn_id)
 				*conn_id = id;
-			TRACE(true, proto, dst, buf, len);
 			return send_stream(w, id, buf, len);
 		}
 	}
@@ -429,8 +430,6 @@ int sd_worker_start(struct sd_worker *w)
 	sigset_t set, old;
 	int err;
 
-	/* the main thread takes these through its signalfd; a new thread
-	 * inherits the mask, so it never runs with them unblocked */
 	/* Worker 0 steers the UDP groups before any worker runs, so the
 	 * steering is in place when siphond says it is listening. Every
 	 * worker bound its sockets before any started (server.c); the
@@ -445,6 +444,8 @@ int sd_worker_start(struct sd_worker *w)
 			log_warn(MOD, "no memory for UDP balancing: the kernel's hash spreads "
 				      "datagrams over every worker");
 	}
+	/* the main thread takes these through its signalfd; a new thread
+	 * inherits the mask, so it never runs with them unblocked */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);

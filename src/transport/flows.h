@@ -1,9 +1,11 @@
 /* Flows: which stream connection a peer opened to us from an address
- * (RFC 5626 §5.3, RFC 3261 §18.2.2), shared by every worker. A user agent
- * behind NAT, or one that registered with outbound, can be reached only
- * over the connection it registered on: its source port is no listener.
- * Entries come and go with connections (accept, close); a lookup takes one
- * lock stripe, never a global lock. */
+ * (RFC 5626 §5.3), shared by every worker. A user agent behind NAT, or one
+ * that registered with outbound, can be reached only over the connection
+ * it registered on: its source port is no listener. Entries come and go
+ * with connections (accept, close); an add, a removal or a lookup takes
+ * one lock stripe, never a global lock. One entry per source: should a
+ * peer hold two connections from one address and port (to two of our
+ * listeners), the newer is its flow, and none once that one closes. */
 #ifndef SIPHON_TRANSPORT_FLOWS_H
 #define SIPHON_TRANSPORT_FLOWS_H
 #include "transport/addr.h"
