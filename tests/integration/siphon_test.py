@@ -356,6 +356,28 @@ def udp_exchange(data, port, src_port=0, host="127.0.0.1", timeout=2.0, sock=Non
             s.close()
 
 
+def final_response(srv, sock, timeout=8.0):
+    """The first final response on a UDP socket, and the status codes of
+    the provisional ones before it: (bytes, [codes]). Fails with siphond's
+    log tail when none comes within timeout."""
+    prov = []
+    end = time.monotonic() + timeout
+    while True:
+        left = end - time.monotonic()
+        try:
+            assert left > 0
+            sock.settimeout(left)
+            data = sock.recv(65535)
+        except (AssertionError, socket.timeout):
+            raise AssertionError("no final response within %.1f s (had %r); siphond:\n%s" % (
+                timeout, prov, srv.stderr_text()[-2000:])) from None
+        code = parse_status(data)[0]
+        if code and code >= 200:
+            return data, prov
+        if code:
+            prov.append(code)
+
+
 def udp_source_port(sock):
     return sock.getsockname()[1]
 

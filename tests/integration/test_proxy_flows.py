@@ -73,19 +73,6 @@ def invite(caller, user):
                 random.getrandbits(32), LOCAL, lport)).encode()
 
 
-def final_of(srv, sock, timeout=8.0):
-    end = time.monotonic() + timeout
-    while True:
-        left = end - time.monotonic()
-        assert left > 0, "no final response within %.1f s; siphond:\n%s" % (
-            timeout, srv.stderr_text()[-2000:])
-        sock.settimeout(left)
-        data = sock.recv(65535)
-        code = st.parse_status(data)[0]
-        if code and code >= 200:
-            return data
-
-
 def calls_reach(srv, ua, user, target):
     """Two calls for user, from sources of worker 0 and worker 1 (one of
     them is not the worker holding the connection): each INVITE comes down
@@ -99,7 +86,7 @@ def calls_reach(srv, ua, user, target):
             line = inv.split(b"\r\n", 1)[0].decode()
             assert line == "INVITE %s SIP/2.0" % target, line
             ua.send(st.response_to(inv, 486, "Busy Here", "u%d" % worker))
-            resp = final_of(srv, caller)
+            resp, _ = st.final_response(srv, caller)
             assert st.parse_status(resp)[0] == 486, resp[:80]
             ack = next_request(ua, "ACK")
             assert st.header(ack, "Call-ID") == st.header(inv, "Call-ID"), ack[:300]
@@ -114,7 +101,7 @@ def call_after_close(srv, user, closing, want):
     assert srv.wait_log(closing, 5), srv.stderr_text()[-2000:]
     with st.udp_socket() as caller:
         caller.sendto(invite(caller, user), (LOCAL, srv.port))
-        resp = final_of(srv, caller)
+        resp, _ = st.final_response(srv, caller)
         assert st.parse_status(resp) == want, resp[:80]
 
 

@@ -83,25 +83,6 @@ def invite(srv, caller, ruri, call_id, tag):
                                            ruri, call_id, LOCAL, lport)).encode()
 
 
-def final_of(srv, sock, timeout=8.0):
-    """The first final response on a UDP socket, and the provisionals before it."""
-    prov = []
-    end = time.monotonic() + timeout
-    while True:
-        left = end - time.monotonic()
-        try:
-            assert left > 0
-            data = udp_next(sock, left)
-        except (AssertionError, socket.timeout):
-            raise AssertionError("no final response within %.1f s (had %r); siphond:\n%s" % (
-                timeout, prov, srv.stderr_text()[-2000:])) from None
-        code = st.parse_status(data)[0]
-        if code and code >= 200:
-            return code, data, prov
-        if code:
-            prov.append(code)
-
-
 def diagnose(srv, caller):
     """What the caller got and siphond logged, for a failure message."""
     got = []
@@ -137,7 +118,8 @@ def test_call(srv, certs, far, tls_port):
             contact = "<sip:peer@%s:%d;transport=tls>" % (LOCAL, far.port)
             conn.send(st.response_to(inv, 180, "Ringing", "f1", contact))
             conn.send(st.response_to(inv, 200, "OK", "f1", contact))
-            code, ok, prov = final_of(srv, caller)
+            ok, prov = st.final_response(srv, caller)
+            code = st.parse_status(ok)[0]
             assert code == 200 and 180 in prov, (code, prov)
             assert st.header_values(ok, "Record-Route") == rr, st.header_values(ok, "Record-Route")
             to = st.header(ok, "To", "t")[0]
@@ -193,7 +175,7 @@ def test_untrusted_hop(srv, bad):
                       (LOCAL, srv.port))
         conn, err = bad.accept()
         assert conn is None, "the handshake with an untrusted certificate went through"
-        _, resp, _ = final_of(srv, caller)
+        resp, _ = st.final_response(srv, caller)
         assert st.parse_status(resp)[:2] == (500, "Next Hop Unavailable"), resp[:80]
         assert srv.wait_log("certificate verification failed", 5), srv.stderr_text()[-2000:]
 
@@ -205,7 +187,7 @@ def test_dead_hop(srv):
         with st.udp_socket() as caller:
             caller.sendto(invite(srv, caller, "sip:peer@" + domain, "dead@" + domain, "d1"),
                           (LOCAL, srv.port))
-            _, resp, _ = final_of(srv, caller)
+            resp, _ = st.final_response(srv, caller)
             assert st.parse_status(resp)[:2] == (500, "Next Hop Unavailable"), (domain,
                                                                                 resp[:80])
 
@@ -232,7 +214,7 @@ def test_named_hop(srv, named):
             fwd = conn.next()
             assert fwd.startswith(b"INVITE sip:peer@192.0.2.9 SIP/2.0\r\n"), fwd[:80]
             conn.send(st.response_to(fwd, 486, "Busy Here", None))
-            code, _, _ = final_of(srv, caller)
+            code = st.parse_status(st.final_response(srv, caller)[0])[0]
             assert code == 486, code
         finally:
             conn.close()
@@ -241,7 +223,7 @@ def test_named_hop(srv, named):
         caller.sendto(routed_invite(caller, "wrong.siphon.test"), (LOCAL, srv.port))
         conn, err = named.accept(why=lambda: diagnose(srv, caller))
         assert conn is None, "a certificate for another name was accepted"
-        _, resp, _ = final_of(srv, caller)
+        resp, _ = st.final_response(srv, caller)
         assert st.parse_status(resp)[:2] == (500, "Next Hop Unavailable"), resp[:80]
 
 
