@@ -1,5 +1,5 @@
-/* The two settings siphonctl takes from siphond's config file: where the
- * data lives and where the HTTP interface listens. */
+/* The settings siphonctl takes from siphond's config file: where the data
+ * lives, where the HTTP interface listens and the file of its token. */
 #include "siphonctl/ctl.h"
 
 #include "base/config.h"
@@ -21,6 +21,8 @@ static int on_kv(const char *section, const char *key, const char *value, const 
 		dst = &o->cfg_data_dir;
 	else if (!strcmp(section, "http") && !strcmp(key, "listen"))
 		dst = &o->cfg_http;
+	else if (!strcmp(section, "http") && !strcmp(key, "token_file"))
+		dst = &o->cfg_token_file;
 	if (!dst || !*value)
 		return 0; /* siphond checks the rest */
 	mem_free(*dst);
@@ -47,6 +49,8 @@ defaults:
 		o->data_dir = o->cfg_data_dir ? o->cfg_data_dir : CTL_DATA_DIR_DEFAULT;
 	if (!o->http)
 		o->http = o->cfg_http ? o->cfg_http : CTL_HTTP_DEFAULT;
+	if (!o->token_file)
+		o->token_file = o->cfg_token_file;
 	return 0;
 }
 
@@ -54,5 +58,6 @@ void ctl_conf_free(struct ctl_opts *o)
 {
 	mem_free(o->cfg_data_dir);
 	mem_free(o->cfg_http);
-	o->cfg_data_dir = o->cfg_http = NULL;
+	mem_free(o->cfg_token_file);
+	o->cfg_data_dir = o->cfg_http = o->cfg_token_file = NULL;
 }

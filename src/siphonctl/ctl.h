@@ -34,10 +34,11 @@ struct ctl_opts {
 	const char *config;   /* -f; NULL: CTL_CONFIG_DEFAULT if it exists */
 	const char *data_dir; /* --data-dir, else [server] data_dir, else var */
 	const char *http;     /* --http, else [http] listen, else CTL_HTTP_DEFAULT */
+	const char *token_file; /* --token-file, else [http] token_file, else none */
 	bool replace;         /* user add --replace */
 	bool json;            /* --json: the server's JSON as is */
 	/* owned copies of what the config file said */
-	char *cfg_data_dir, *cfg_http;
+	char *cfg_data_dir, *cfg_http, *cfg_token_file;
 };
 
 /* conf.c: read data_dir and [http] listen from the config file (the
@@ -49,10 +50,12 @@ void ctl_conf_free(struct ctl_opts *o);
 /* user.c: user add|del|list; args after "user". Returns an exit code. */
 int ctl_user(const struct ctl_opts *o, int argc, char **argv);
 
-/* http_client.c: one request to the server ("GET", "/api/health"); the
+/* http_client.c: one request to the server ("GET", "/api/health"), with
+ * token (NULL: none) as its bearer token; the
  * status into *status and the body (NUL-terminated, malloc'd) into *body.
  * Returns 0 or CTL_EXIT_FAIL with the reason printed. */
-int ctl_http(const char *addr, const char *method, const char *path, int *status, char **body);
+int ctl_http(const char *addr, const char *token, const char *method, const char *path,
+	     int *status, char **body);
 /* GET/DELETE path and parse the JSON answer; a non-2xx status is printed
  * with the server's "error" and fails. *out is a new reference. */
 int ctl_api(const struct ctl_opts *o, const char *method, const char *path, json_t **out);

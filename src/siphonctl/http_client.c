@@ -3,6 +3,7 @@
  * and time. */
 #include "siphonctl/ctl.h"
 
+#include "base/token.h"
 #include "transport/addr.h"
 
 #include <errno.h>
@@ -40,7 +41,8 @@ static int send_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int ctl_http(const char *addr, const char *method, const char *path, int *status, char **body)
+int ctl_http(const char *addr, const char *token, const char *method, const char *path,
+	     int *status, char **body)
 {
 	struct timeval tv = { .tv_sec = TIMEOUT_S };
 	struct tp_addr a;
@@ -53,8 +55,9 @@ int ctl_http(const char *addr, const char *method, const char *path, int *status
 		return CTL_EXIT_FAIL;
 	}
 	n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n"
-		     "Accept: application/json\r\nUser-Agent: siphonctl/%s\r\n\r\n",
-		     method, path, addr, SIPHON_VERSION);
+		     "Accept: application/json\r\nUser-Agent: siphonctl/%s\r\n%s%s%s\r\n",
+		     method, path, addr, SIPHON_VERSION, token ? "Authorization: Bearer " : "",
+		     token ? token : "", token ? "\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(req)) {
 		fprintf(stderr, "siphonctl: request too long\n");
 		return CTL_EXIT_FAIL;
@@ -123,12 +126,25 @@ int ctl_api(const struct ctl_opts *o, const char *method, const char *path, json
 int ctl_api_status(const struct ctl_opts *o, const char *method, const char *path, int also,
 		   json_t **out, int *status_out)
 {
+	char token[TOKEN_MAX + 1];
 	json_error_t jerr;
 	char *body = NULL;
-	int status = 0;
+	int status = 0, err;
 	json_t *j;
 
-	if (ctl_http(o->http, method, path, &status, &body))
+	if (o->token_file) {
+		const char *why;
+
+		err = token_read_file(o->token_file, token, &why);
+		if (err < 0) {
+			fprintf(stderr, "siphonctl: token file %s: %s\n", o->token_file,
+				why ? why : strerror(-err));
+			return CTL_EXIT_FAIL;
+		}
+	}
+	err = ctl_http(o->http, o->token_file ? token : NULL, method, path, &status, &body);
+	explicit_bzero(token, sizeof(token));
+	if (err)
 		return CTL_EXIT_FAIL;
 	j = json_loads(body, 0, &jerr);
 	free(body);

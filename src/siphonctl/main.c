@@ -23,6 +23,8 @@ static void usage(FILE *f)
 		"  -d, --data-dir DIR  siphond's data directory (default: the config's, else %s)\n"
 		"      --http ADDR     siphond's HTTP interface (default: the config's [http]\n"
 		"                      listen, else %s)\n"
+		"      --token-file F  the HTTP interface's token (default: the config's\n"
+		"                      [http] token_file)\n"
 		"      --json          print the server's JSON instead of text\n"
 		"  -r, --replace       user add: replace an existing subscriber's password\n"
 		"  -h, --help          this text\n"
@@ -34,7 +36,7 @@ static void usage(FILE *f)
 		CTL_CONFIG_DEFAULT, CTL_DATA_DIR_DEFAULT, CTL_HTTP_DEFAULT);
 }
 
-enum { OPT_HTTP = 256, OPT_JSON };
+enum { OPT_HTTP = 256, OPT_JSON, OPT_TOKEN_FILE };
 
 static int dispatch(const struct ctl_opts *o, int argc, char **argv)
 {
@@ -64,6 +66,7 @@ int main(int argc, char **argv)
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "http", required_argument, NULL, OPT_HTTP },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 		{ "replace", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -85,6 +88,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			o.json = true;
+			break;
+		case OPT_TOKEN_FILE:
+			o.token_file = optarg;
 			break;
 		case 'r':
 			o.replace = true;

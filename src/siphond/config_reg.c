@@ -51,6 +51,8 @@ void sd_config_clear_reg(struct sd_config *c)
 	c->dns_servers = NULL;
 	mem_free(c->http_listen);
 	c->http_listen = NULL;
+	mem_free(c->http_token_file);
+	c->http_token_file = NULL;
 	c->loc_database = c->redis_addr = c->redis_prefix = c->redis_password = NULL;
 	c->auth_secret_file = NULL;
 	for (unsigned i = 0; i < c->nmoved; i++) {
@@ -431,6 +433,8 @@ int sd_config_set_reg(struct sd_config *c, const char *section, const char *key,
 	if (strcmp(section, "http") == 0) {
 		struct tp_addr a;
 
+		if (strcmp(key, "token_file") == 0)
+			return sd_cfg_str(&c->http_token_file, value, why);
 		if (strcmp(key, "listen") != 0) {
 			*why = "unknown key";
 			return -EINVAL;

@@ -162,6 +162,29 @@ static bool client_is_loopback(struct MHD_Connection *conn)
 	return false;
 }
 
+/* 401, logged once a second at most (a scanner must not flood the log). */
+static void refuse(struct sd_http *h, struct MHD_Connection *conn, struct sd_http_reply *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	uint64_t now = sd_mx_now_us();
+
+	if (now - h->refused_log_us >= 1000000 || !h->refused_log_us) {
+		struct tp_addr a = { 0 };
+		char ab[64] = "?";
+
+		if (ci && ci->client_addr) {
+			a.len = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+								       : sizeof(struct sockaddr_in);
+			memcpy(&a.ss, ci->client_addr, a.len);
+			tp_addr_fmt(&a, ab, sizeof(ab));
+		}
+		log_info(MOD, "refused a request from %s: no valid token ([http] token_file)", ab);
+		h->refused_log_us = now;
+	}
+	sd_http_error(r, 401, "this interface needs the token of [http] token_file");
+}
+
 static unsigned arg_uint(struct MHD_Connection *conn, const char *key, unsigned dflt,
 			 unsigned max)
 {
@@ -252,7 +275,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0; /* bodies mean nothing here: discarded */
 		return MHD_YES;
 	}
-	route(h, conn, url, method, &r);
+	/* [http] token_file: everything but the load balancers' health check */
+	if (strcmp(url, "/api/health") != 0 &&
+	    !sd_http_auth_ok(&h->auth, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+								   MHD_HTTP_HEADER_AUTHORIZATION)))
+		refuse(h, conn, &r);
+	else
+		route(h, conn, url, method, &r);
 	resp = MHD_create_response_from_buffer_with_free_callback(r.len, r.body, free);
 	if (!resp) {
 		free(r.body);
@@ -261,6 +290,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.ctype);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (r.status == 401) {
+		/* Basic lets a browser ask for the token (the status page) */
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Basic realm=\"siphond\", charset=\"UTF-8\"");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Bearer realm=\"siphond\"");
+	}
 	if (r.status == 405)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
 					!strcmp(url, "/api/location") ? "GET, HEAD, DELETE"
@@ -301,6 +337,11 @@ int sd_http_create(struct sd_http **out, const struct sd_http_cfg *cfg)
 		return -ENOMEM;
 	h->cfg = *cfg;
 	h->cfg.listen = NULL;
+	h->cfg.token = NULL;
+	if (sd_http_auth_init(&h->auth, cfg->token) < 0) {
+		mem_free(h);
+		return -EIO;
+	}
 	h->start_us = sd_mx_now_us();
 	if (cfg->loc && (err = loc_queue_create(cfg->loc, &h->q)) < 0) {
 		mem_free(h);

@@ -20,6 +20,8 @@ struct sd_http_cfg {
 	struct tsx_table *tsx;   /* NULL: no transaction count */
 	struct loc *loc;         /* NULL: no registrar (location endpoints answer 404) */
 	const char *loc_backend; /* "sqlite", "memory", "redis" */
+	/* [http] token_file's token (not kept: a digest is); NULL: no check */
+	const char *token;
 };
 
 /* Parse an [http] listen value. Returns 0 or -EINVAL. */

@@ -6,6 +6,7 @@
 #define SIPHON_SIPHOND_HTTP_INT_H
 
 #include "siphond/http.h"
+#include "siphond/http_auth.h"
 #include "siphond/metrics.h"
 
 #include <jansson.h>
@@ -20,6 +21,8 @@ struct sd_http {
 	struct loc_queue *q;     /* where our location changes complete (flush) */
 	int flush_pending;       /* removals made through q, not completed yet */
 	uint64_t start_us;       /* sd_mx_now_us() at creation */
+	struct sd_http_auth auth;
+	uint64_t refused_log_us; /* last "no token" log line: one a second at most */
 	/* the AoR count (a walk of the whole index), reused for a while when
 	 * the walk is slow: see sd_http_gauges() */
 	uint64_t aors, aors_at_us, aors_ttl_us;

@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "base/loop.h"
 #include "base/mem.h"
+#include "base/token.h"
 #include "siphond/server.h"
 #include "transport/tls.h"
 
@@ -348,6 +349,15 @@ int main(int argc, char **argv)
 		}
 		tp_tls_ctx_free(srv);
 		tp_tls_ctx_free(tcli);
+		{
+			char tok[TOKEN_MAX + 1];
+
+			if (sd_http_token_load(&cfg, tok, sizeof(tok), msg, sizeof(msg)) < 0) {
+				fprintf(stderr, "siphond: %s\n", msg);
+				goto out;
+			}
+			explicit_bzero(tok, sizeof(tok));
+		}
 		printf("siphond: configuration %s is valid\n", cli.file ? cli.file : "(defaults)");
 		rc = 0;
 		goto out;

@@ -219,6 +219,8 @@ static unsigned log_restart_only(const struct sd_config *a, const struct sd_conf
 		{ a->pxy_stateless != b->pxy_stateless, "[proxy] mode" },
 		{ a->redirect != b->redirect, "[redirect] enabled" },
 		{ str_differs(a->dns_servers, b->dns_servers), "[dns] servers" },
+		{ str_differs(a->http_listen, b->http_listen) ||
+		  str_differs(a->http_token_file, b->http_token_file), "[http]" },
 	};
 	unsigned n = 0;
 

@@ -8,6 +8,7 @@
 #include "siphond/regsvc.h"
 #include "siphond/reload.h"
 #include "siphond/worker.h"
+#include "base/token.h"
 #include "transport/egress.h"
 #include "transport/flows.h"
 #include "transport/ratelim.h"
@@ -354,6 +355,29 @@ int sd_config_validate(const struct sd_config *c, char *msg, size_t cap)
 	return 0;
 }
 
+int sd_http_token_load(const struct sd_config *c, char *tok, size_t cap, char *msg,
+		       size_t msgcap)
+{
+	char t[TOKEN_MAX + 1];
+	const char *why;
+	int err;
+
+	tok[0] = '\0';
+	if (!c->http_token_file)
+		return 0;
+	err = token_read_file(c->http_token_file, t, &why);
+	if (err == 0 && strlen(t) >= cap)
+		err = -ENOSPC, why = "the token is too long";
+	if (err < 0) {
+		snprintf(msg, msgcap, "[http] token_file %s: %s", c->http_token_file,
+			 why ? why : strerror(-err));
+		return err;
+	}
+	memcpy(tok, t, strlen(t) + 1);
+	explicit_bzero(t, sizeof(t));
+	return 0;
+}
+
 int sd_tls_create(const struct sd_config *c, struct tp_tls_ctx **srv, struct tp_tls_ctx **cli,
 		  char *msg, size_t cap)
 {
@@ -608,10 +632,19 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 				     .nlisten = s->nbound, .names = s->self_names,
 				     .nnames = cfg->ndomains };
 	if (cfg->http_listen) {
+		char tok[TOKEN_MAX + 1];
+
+		err = sd_http_token_load(cfg, tok, sizeof(tok), msg, sizeof(msg));
+		if (err < 0) {
+			log_err("siphond", "%s", msg);
+			goto fail;
+		}
 		err = sd_http_create(&s->http, &(struct sd_http_cfg){
 			.listen = cfg->http_listen, .workers = s->nworkers, .tsx = s->tsx,
 			.loc = s->regsvc ? s->regsvc->loc : NULL,
-			.loc_backend = loc_backend_name((enum loc_backend)cfg->loc_backend) });
+			.loc_backend = loc_backend_name((enum loc_backend)cfg->loc_backend),
+			.token = tok[0] ? tok : NULL });
+		explicit_bzero(tok, sizeof(tok));
 		if (err < 0)
 			goto fail;
 	}

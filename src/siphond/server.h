@@ -116,6 +116,8 @@ struct sd_config {
 	unsigned nroutes;
 	/* [http] listen: the HTTP interface's address (http.h); NULL: off */
 	char *http_listen;
+	/* [http] token_file: requests need its token (http_auth.h); NULL: none */
+	char *http_token_file;
 };
 
 /* Settings of the [domains], [registrar], [location] and [auth] sections
@@ -167,6 +169,10 @@ struct tp_tls_ctx;
  * negative (tp_tls_*_ctx_create codes). */
 int sd_tls_create(const struct sd_config *c, struct tp_tls_ctx **srv, struct tp_tls_ctx **cli,
 		  char *msg, size_t cap);
+/* [http] token_file's token into tok (empty when c names no file). Returns
+ * 0, or negative with msg naming the file and the reason. */
+int sd_http_token_load(const struct sd_config *c, char *tok, size_t cap, char *msg,
+		       size_t msgcap);
 
 struct sd_server;
 

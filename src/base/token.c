@@ -1,0 +1,57 @@
+/* Bearer tokens kept in files (token.h). */
+#include "base/token.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+int token_read_file(const char *path, char out[TOKEN_MAX + 1], const char **why)
+{
+	/* a line longer than any token is refused, not cut */
+	char buf[TOKEN_MAX + 64];
+	size_t len = 0, start = 0, end;
+	ssize_t n;
+	int fd;
+
+	*why = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (n < 0) {
+			int err = errno;
+
+			if (err == EINTR)
+				continue;
+			close(fd);
+			return -err;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	end = strcspn(buf, "\r\n");
+	while (start < end && (buf[start] == ' ' || buf[start] == '\t'))
+		start++;
+	while (end > start && (buf[end - 1] == ' ' || buf[end - 1] == '\t'))
+		end--;
+	if (end - start < TOKEN_MIN) {
+		*why = "the token (the first line) is shorter than 16 characters";
+		return -EINVAL;
+	}
+	if (end - start > TOKEN_MAX) {
+		*why = "the token (the first line) is longer than 256 characters";
+		return -EINVAL;
+	}
+	for (size_t i = start; i < end; i++) {
+		if (buf[i] < 0x21 || buf[i] > 0x7e) {
+			*why = "the token may hold visible ASCII characters only";
+			return -EINVAL;
+		}
+	}
+	memcpy(out, buf + start, end - start);
+	out[end - start] = '\0';
+	explicit_bzero(buf, sizeof(buf)); /* a copy of a secret */
+	return 0;
+}
