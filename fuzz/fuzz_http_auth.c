@@ -1,7 +1,7 @@
 /* libFuzzer target: the HTTP interface's Authorization check on arbitrary
- * header values. Nothing may crash or read out of bounds, and a value that
- * is not "Bearer" or "Basic" followed by credentials holding the token may
- * never let a request in. */
+ * header values. Nothing may crash or read out of bounds; only a "Basic"
+ * value, or a "Bearer" one that ends with the token, may let a request in
+ * (test_http_auth checks which Basic values do). */
 #include "siphond/http_auth.h"
 
 #include <stddef.h>

@@ -2,36 +2,23 @@
 #include "base/token.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
-int token_read_file(const char *path, char out[TOKEN_MAX + 1], const char **why)
+/* The token in the first line of buf[0..len), or why not. */
+static int first_line(const char *buf, size_t len, bool whole, char out[TOKEN_MAX + 1],
+		      const char **why)
 {
-	/* a line longer than any token is refused, not cut */
-	char buf[TOKEN_MAX + 64];
-	size_t len = 0, start = 0, end;
-	ssize_t n;
-	int fd;
+	size_t start = 0, end = strcspn(buf, "\r\n");
 
-	*why = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
-		if (n < 0) {
-			int err = errno;
-
-			if (err == EINTR)
-				continue;
-			close(fd);
-			return -err;
-		}
-		len += (size_t)n;
+	/* a first line that does not end within what was read is refused,
+	 * never cut */
+	if (end == len && !whole) {
+		*why = "the token (the first line) is longer than 256 characters";
+		return -EINVAL;
 	}
-	close(fd);
-	buf[len] = '\0';
-	end = strcspn(buf, "\r\n");
 	while (start < end && (buf[start] == ' ' || buf[start] == '\t'))
 		start++;
 	while (end > start && (buf[end - 1] == ' ' || buf[end - 1] == '\t'))
@@ -52,6 +39,35 @@ int token_read_file(const char *path, char out[TOKEN_MAX + 1], const char **why)
 	}
 	memcpy(out, buf + start, end - start);
 	out[end - start] = '\0';
-	explicit_bzero(buf, sizeof(buf)); /* a copy of a secret */
 	return 0;
+}
+
+int token_read_file(const char *path, char out[TOKEN_MAX + 1], const char **why)
+{
+	char buf[1024];
+	size_t len = 0;
+	ssize_t n = 1;
+	int fd, err;
+
+	*why = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (n < 0) {
+			err = errno;
+			if (err == EINTR)
+				continue;
+			close(fd);
+			explicit_bzero(buf, sizeof(buf));
+			return -err;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	/* n == 0: the file ended within the buffer */
+	err = first_line(buf, len, n == 0, out, why);
+	explicit_bzero(buf, sizeof(buf)); /* a copy of a secret */
+	return err;
 }

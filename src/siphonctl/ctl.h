@@ -41,7 +41,7 @@ struct ctl_opts {
 	char *cfg_data_dir, *cfg_http, *cfg_token_file;
 };
 
-/* conf.c: read data_dir and [http] listen from the config file (the
+/* conf.c: read data_dir, [http] listen and token_file from the config file (the
  * default one only if it exists). Returns 0, or CTL_EXIT_FAIL with the
  * reason printed. */
 int ctl_conf_load(struct ctl_opts *o);

@@ -54,14 +54,6 @@ int ctl_http(const char *addr, const char *token, const char *method, const char
 		fprintf(stderr, "siphonctl: --http %s: expected ADDR:PORT, e.g. 127.0.0.1:8080\n", addr);
 		return CTL_EXIT_FAIL;
 	}
-	n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n"
-		     "Accept: application/json\r\nUser-Agent: siphonctl/%s\r\n%s%s%s\r\n",
-		     method, path, addr, SIPHON_VERSION, token ? "Authorization: Bearer " : "",
-		     token ? token : "", token ? "\r\n" : "");
-	if (n < 0 || (size_t)n >= sizeof(req)) {
-		fprintf(stderr, "siphonctl: request too long\n");
-		return CTL_EXIT_FAIL;
-	}
 	fd = socket(a.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		fprintf(stderr, "siphonctl: socket: %s\n", strerror(errno));
@@ -75,7 +67,13 @@ int ctl_http(const char *addr, const char *token, const char *method, const char
 		close(fd);
 		return CTL_EXIT_FAIL;
 	}
-	err = send_all(fd, req, (size_t)n);
+	/* built last, so the token it may hold is wiped on every path */
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n"
+		     "Accept: application/json\r\nUser-Agent: siphonctl/%s\r\n%s%s%s\r\n",
+		     method, path, addr, SIPHON_VERSION, token ? "Authorization: Bearer " : "",
+		     token ? token : "", token ? "\r\n" : "");
+	err = n < 0 || (size_t)n >= sizeof(req) ? -E2BIG : send_all(fd, req, (size_t)n);
+	explicit_bzero(req, sizeof(req)); /* it may hold the token */
 	while (!err) {
 		ssize_t r;
 
@@ -132,7 +130,11 @@ int ctl_api_status(const struct ctl_opts *o, const char *method, const char *pat
 	int status = 0, err;
 	json_t *j;
 
-	if (o->token_file) {
+	/* health needs none: siphonctl health works for whoever may not read
+	 * the token file */
+	bool send_token = o->token_file && strcmp(path, "/api/health") != 0;
+
+	if (send_token) {
 		const char *why;
 
 		err = token_read_file(o->token_file, token, &why);
@@ -142,7 +144,7 @@ int ctl_api_status(const struct ctl_opts *o, const char *method, const char *pat
 			return CTL_EXIT_FAIL;
 		}
 	}
-	err = ctl_http(o->http, o->token_file ? token : NULL, method, path, &status, &body);
+	err = ctl_http(o->http, send_token ? token : NULL, method, path, &status, &body);
 	explicit_bzero(token, sizeof(token));
 	if (err)
 		return CTL_EXIT_FAIL;

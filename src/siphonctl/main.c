@@ -19,6 +19,7 @@ static void usage(FILE *f)
 		"       siphonctl [OPTIONS] location flush [AOR]\n"
 		"       siphonctl [OPTIONS] stats | health | reload\n"
 		"  -f, --config FILE   siphond's config file, for data_dir and [http] listen\n"
+		"                      and token_file\n"
 		"                      (default %s, if it exists)\n"
 		"  -d, --data-dir DIR  siphond's data directory (default: the config's, else %s)\n"
 		"      --http ADDR     siphond's HTTP interface (default: the config's [http]\n"

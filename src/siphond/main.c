@@ -352,7 +352,7 @@ int main(int argc, char **argv)
 		{
 			char tok[TOKEN_MAX + 1];
 
-			if (sd_http_token_load(&cfg, tok, sizeof(tok), msg, sizeof(msg)) < 0) {
+			if (sd_http_token_load(&cfg, tok, msg, sizeof(msg)) < 0) {
 				fprintf(stderr, "siphond: %s\n", msg);
 				goto out;
 			}

@@ -355,27 +355,20 @@ int sd_config_validate(const struct sd_config *c, char *msg, size_t cap)
 	return 0;
 }
 
-int sd_http_token_load(const struct sd_config *c, char *tok, size_t cap, char *msg,
+int sd_http_token_load(const struct sd_config *c, char tok[TOKEN_MAX + 1], char *msg,
 		       size_t msgcap)
 {
-	char t[TOKEN_MAX + 1];
 	const char *why;
 	int err;
 
 	tok[0] = '\0';
-	if (!c->http_token_file)
+	if (!c->http_token_file || !c->http_listen)
 		return 0;
-	err = token_read_file(c->http_token_file, t, &why);
-	if (err == 0 && strlen(t) >= cap)
-		err = -ENOSPC, why = "the token is too long";
-	if (err < 0) {
+	err = token_read_file(c->http_token_file, tok, &why);
+	if (err < 0)
 		snprintf(msg, msgcap, "[http] token_file %s: %s", c->http_token_file,
 			 why ? why : strerror(-err));
-		return err;
-	}
-	memcpy(tok, t, strlen(t) + 1);
-	explicit_bzero(t, sizeof(t));
-	return 0;
+	return err;
 }
 
 int sd_tls_create(const struct sd_config *c, struct tp_tls_ctx **srv, struct tp_tls_ctx **cli,
@@ -634,7 +627,7 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 	if (cfg->http_listen) {
 		char tok[TOKEN_MAX + 1];
 
-		err = sd_http_token_load(cfg, tok, sizeof(tok), msg, sizeof(msg));
+		err = sd_http_token_load(cfg, tok, msg, sizeof(msg));
 		if (err < 0) {
 			log_err("siphond", "%s", msg);
 			goto fail;

@@ -2,6 +2,7 @@
 #ifndef SIPHON_SIPHOND_SERVER_H
 #define SIPHON_SIPHOND_SERVER_H
 
+#include "base/token.h"
 #include "base/config.h"
 #include "registrar/reg.h"
 #include "siphond/balance.h"
@@ -169,9 +170,10 @@ struct tp_tls_ctx;
  * negative (tp_tls_*_ctx_create codes). */
 int sd_tls_create(const struct sd_config *c, struct tp_tls_ctx **srv, struct tp_tls_ctx **cli,
 		  char *msg, size_t cap);
-/* [http] token_file's token into tok (empty when c names no file). Returns
+/* [http] token_file's token into tok (empty when c names no file or no
+ * [http] listen: there is nothing to guard then). Returns
  * 0, or negative with msg naming the file and the reason. */
-int sd_http_token_load(const struct sd_config *c, char *tok, size_t cap, char *msg,
+int sd_http_token_load(const struct sd_config *c, char tok[TOKEN_MAX + 1], char *msg,
 		       size_t msgcap);
 
 struct sd_server;

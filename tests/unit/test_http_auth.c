@@ -93,15 +93,20 @@ static void test_basic(void **state)
 	assert_false(sd_http_auth_ok(&a, "Basic b3Bz"));         /* "ops", no colon */
 	assert_false(sd_http_auth_ok(&a, "Basic !!!!"));         /* not base64 */
 	assert_false(sd_http_auth_ok(&a, "Basic b3BzOnRva2Vu=")); /* not a multiple of 4 */
-	/* user names up to 256 characters pass; a longer credential is
-	 * refused, not overrun */
+	/* decoded credentials of up to 510 bytes pass; longer ones are
+	 * refused, not overrun (the user name makes up the length) */
 	memset(user, 'u', sizeof(user) - 1);
 	user[sizeof(user) - 1] = '\0';
 	{
 		char text[800];
+		int ulen = 510 - 1 - (int)strlen(TOKEN);
 
-		snprintf(text, sizeof(text), "%.256s:%s", user, TOKEN);
+		snprintf(text, sizeof(text), "%.*s:%s", ulen, user, TOKEN);
+		assert_int_equal(strlen(text), 510);
 		assert_true(sd_http_auth_ok(&a, basic(text)));
+		snprintf(text, sizeof(text), "%.*s:%s", ulen + 3, user, TOKEN);
+		assert_int_equal(strlen(text), 513);
+		assert_false(sd_http_auth_ok(&a, basic(text)));
 		snprintf(text, sizeof(text), "%s:%s", user, TOKEN);
 		assert_false(sd_http_auth_ok(&a, basic(text)));
 	}
@@ -148,6 +153,22 @@ static void test_token_file(void **state)
 	write_file(path, longer);
 	assert_int_equal(token_read_file(path, tok, &why), 0);
 	assert_int_equal(strlen(tok), TOKEN_MAX);
+	{
+		/* the longest token after much leading space: whole, not cut */
+		char text[2048];
+
+		snprintf(text, sizeof(text), "%*s%s\n", 70, "", longer);
+		write_file(path, text);
+		assert_int_equal(token_read_file(path, tok, &why), 0);
+		assert_string_equal(tok, longer);
+		/* a first line that does not end within what is read: refused */
+		memset(text, ' ', sizeof(text) - 1);
+		memcpy(text + 1000, longer, 40);
+		text[sizeof(text) - 1] = '\0';
+		write_file(path, text);
+		assert_int_equal(token_read_file(path, tok, &why), -EINVAL);
+		assert_non_null(strstr(why, "longer"));
+	}
 	unlink(path);
 	assert_int_equal(token_read_file(path, tok, &why), -ENOENT);
 	assert_null(why);
