@@ -60,8 +60,10 @@ int sip_edit_apply(const struct sip_edit *e, char *out, size_t cap);
 /* §16.6 step 8: insert a Via header line (with CRLF) above the first Via. */
 int sip_fwd_add_via(struct sip_edit *e, struct str via_line);
 /* §16.7 step 3: remove the top Via value of a response (the whole line if
- * it was the only one). Returns 0, -ENOENT when there is no Via, or the
- * Via parse error. */
+ * it was the only one). Returns 0, -ENOENT when there is no Via,
+ * -EDESTADDRREQ when it was the last one (the response was meant for this
+ * element and is not forwarded; the edit is made all the same), or the Via
+ * parse error. */
 int sip_fwd_drop_top_via(struct sip_edit *e);
 /* §16.4: remove the top Route value (the whole line if it was the only one).
  * Returns 0, or -ENOENT when there is no Route. */

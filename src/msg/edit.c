@@ -106,8 +106,10 @@ int sip_fwd_drop_top_via(struct sip_edit *e)
 			return rc;
 	}
 	cur = str_trim(cur);
-	if (cur.len == 0) /* the only value: drop the whole line */
-		return sip_edit_splice(e, h->line.s, h->line.len, STR_NULL);
+	if (cur.len == 0) { /* the only value: drop the whole line */
+		rc = sip_edit_splice(e, h->line.s, h->line.len, STR_NULL);
+		return rc < 0 || sip_msg_hdr_next(e->msg, h) ? rc : -EDESTADDRREQ;
+	}
 	/* drop "first-value ," and keep the rest of the line */
 	return sip_edit_splice(e, h->value.s, (size_t)(cur.s - h->value.s), STR_NULL);
 }

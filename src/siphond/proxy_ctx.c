@@ -71,6 +71,9 @@ int sd_pxy_strip_via(struct sd_core *c, const struct sip_msg *m)
 
 	sip_edit_init(&e, m);
 	rc = sip_fwd_drop_top_via(&e);
+	if (rc == -EDESTADDRREQ)
+		log_info(MOD, "a %u response whose only Via was ours: not forwarded (§16.7 step 3)",
+			 m->status);
 	if (rc < 0)
 		return rc;
 	return sip_edit_apply(&e, c->pbuf, SD_REPLY_MAX);

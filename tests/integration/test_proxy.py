@@ -414,6 +414,40 @@ def test_loop_482(srv):
         assert code == 482, "a loop got %s" % code
 
 
+def test_only_our_via_left(srv):
+    """§16.7 step 3: a response whose only Via is ours was meant for us and
+    is not forwarded (a broken UAS that dropped the caller's Via); the
+    branch's 486 then reaches the caller as our own, with its Via."""
+    with st.udp_socket() as uas, st.udp_socket() as caller:
+        register(srv, "novia", "<sip:novia@127.0.0.1:%d>" % uas.getsockname()[1])
+        raw_invite(srv, caller, "sip:novia@example.com")
+        uas.settimeout(5)
+        fwd, addr = uas.recvfrom(65535)
+        ours = st.header(fwd, "Via", "v")[0].split(",")[0]
+        for code, reason in ((180, "Ringing"), (486, "Busy Here")):
+            resp = ("SIP/2.0 %d %s\r\nVia: %s\r\nFrom: %s\r\nTo: %s;tag=nv\r\n"
+                    "Call-ID: %s\r\nCSeq: %s\r\nContent-Length: 0\r\n\r\n" % (
+                        code, reason, ours, st.header(fwd, "From", "f")[0],
+                        st.header(fwd, "To", "t")[0], st.header(fwd, "Call-ID", "i")[0],
+                        st.header(fwd, "CSeq")[0])).encode()
+            uas.sendto(resp, addr)
+        # everything the caller gets until the 486 and a little after:
+        # nothing without its own Via (the 180 must not come through)
+        got = []
+        caller.settimeout(5)
+        while not got or st.parse_status(got[-1])[0] != 486:
+            got.append(caller.recv(65535))
+        caller.settimeout(0.3)
+        try:
+            while True:
+                got.append(caller.recv(65535))
+        except socket.timeout:
+            pass
+        for r in got:
+            vias = st.header(r, "Via", "v")
+            assert vias and "127.0.0.1:%d" % caller.getsockname()[1] in vias[0], r[:200]
+
+
 def test_max_forwards_483(srv):
     with st.udp_socket() as caller:
         register(srv, "mf", "<sip:mf@127.0.0.1:9>")
@@ -864,6 +898,8 @@ def main():
         t.run("unknown user: 404", test_not_found, srv)
         t.run("loop detected: 482", test_loop_482, srv)
         t.run("Max-Forwards exhausted: 483", test_max_forwards_483, srv)
+        t.run("a response with only our Via is not forwarded (§16.7 step 3)",
+              test_only_our_via_left, srv)
         t.run("strict router upstream: Request-URI from the last Route", test_strict_router, srv)
         t.run("foreign domain: 403, no open relay", test_no_open_relay, srv)
         t.run("outbound proxy: our Route on a new INVITE, still looked up",

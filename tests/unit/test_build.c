@@ -362,6 +362,22 @@ static void test_drop_top_via(void **state)
 	a[n] = '\0';
 	assert_null(strstr(a, "p.example.com"));
 	assert_non_null(strstr(a, "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a.example.com;branch=z9hG4bKa1\r\n"));
+
+	/* §16.7 step 3: the last Via was ours: meant for us, not forwarded */
+	{
+		static const char last[] = "SIP/2.0 200 OK\r\n"
+					   "Via: SIP/2.0/UDP p.example.com;branch=z9hG4bKp1\r\n"
+					   "From: <sip:a@example.com>;tag=1\r\n"
+					   "To: <sip:b@example.com>;tag=2\r\n"
+					   "Call-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+
+		assert_int_equal(sip_msg_parse(&resp, last, sizeof(last) - 1, SIP_PARSE_DATAGRAM), 0);
+		sip_edit_init(&e, &resp);
+		assert_int_equal(sip_fwd_drop_top_via(&e), -EDESTADDRREQ);
+		resp.via1_rest = STR_NULL;
+		sip_edit_init(&e, &resp);
+		assert_int_equal(sip_fwd_drop_top_via(&e), -EDESTADDRREQ);
+	}
 }
 
 static void test_reason_phrases(void **state)
