@@ -17,6 +17,7 @@
 
 #define SDP_MAX 1024
 #define URI_MAX 256
+#define UA_CALL_FORKS_MAX 4 /* other early dialogs whose reliable 1xx we PRACK */
 
 enum state { ST_CALLING, ST_EARLY, ST_ANSWERED, ST_BYE_SENT, ST_ENDED };
 
@@ -63,6 +64,14 @@ struct ua_call {
 
 	/* RFC 3262 reliable provisionals */
 	uint32_t last_rseq;       /* UAC: the highest RSeq we PRACKed */
+	/* UAC: the other early dialogs of a forked INVITE (§13.2.2.1) whose
+	 * reliable provisionals we PRACKed, each in its own dialog (RFC 3262
+	 * §4: RSeq and our CSeq count per dialog) */
+	struct ua_fork {
+		char tag[128];
+		uint32_t last_rseq, cseq;
+	} forks[UA_CALL_FORKS_MAX];
+	unsigned nforks;
 	bool rel_pending;         /* UAS: our reliable 180 awaits its PRACK */
 	bool answer_after_prack;
 	uint32_t rseq;
@@ -377,19 +386,74 @@ static void send_prack(struct ua_call *c, uint32_t rseq, uint32_t cseq)
 		log_warn("ua", "cannot send the PRACK");
 }
 
-/* A reliable provisional (Require: 100rel, RSeq): PRACK it once (§4). */
-static void maybe_prack(struct ua_call *c, const struct sip_msg *m, uint32_t cseq)
+/* The RSeq of a reliable provisional (Require: 100rel), or false. */
+static bool reliable_rseq(const struct sip_msg *m, uint32_t *rseq)
 {
 	char v[32];
+
+	return ua_hdr_has_token(m, SIP_HDR_REQUIRE, "100rel") && hdr_value(m, "RSeq", v, sizeof(v)) &&
+	       str_to_u32(str_cstr(v), UINT32_MAX, rseq) == 0;
+}
+
+/* A reliable provisional of another fork than c->dlg's (§13.2.2.1: an
+ * early dialog of its own): its PRACK goes within that dialog, to its
+ * remote target, with its To tag and its own CSeq (RFC 3262 §4). */
+static void fork_prack(struct ua_call *c, struct ua_out *o, const struct sip_msg *m,
+		       uint32_t rseq)
+{
+	char bufs[UA_DLG_ROUTES_MAX + UA_DLG_URI_MAX], extra[64];
+	struct ua_fork *f = NULL;
+	struct ua_req_desc q;
+	struct ua_dialog *d;
+
+	for (unsigned i = 0; i < c->nforks && !f; i++)
+		if (str_eq(m->to.tag, str_cstr(c->forks[i].tag)))
+			f = &c->forks[i];
+	if (!f) {
+		if (c->nforks == UA_CALL_FORKS_MAX || m->to.tag.len >= sizeof(f->tag)) {
+			log_info("ua", "a reliable provisional of one fork too many: not PRACKed");
+			return;
+		}
+		f = &c->forks[c->nforks++];
+		memcpy(f->tag, m->to.tag.s, m->to.tag.len);
+		f->tag[m->to.tag.len] = '\0';
+		f->last_rseq = 0;
+		f->cseq = ua_out_cseq(o);
+	}
+	if (f->last_rseq && rseq <= f->last_rseq)
+		return; /* a retransmission: already PRACKed */
+	d = mem_alloc(sizeof(*d));
+	if (!d)
+		return;
+	if (ua_dialog_uac(d, m, ua_aor(c->ua), ua_out_from_tag(o), f->cseq) == 0) {
+		f->last_rseq = rseq;
+		ua_dialog_request(d, "PRACK", &q, bufs, sizeof(bufs));
+		f->cseq = d->local_cseq;
+		snprintf(extra, sizeof(extra), "RAck: %u %u INVITE\r\n", (unsigned)rseq,
+			 (unsigned)ua_out_cseq(o));
+		q.extra = extra;
+		if (ua_out_send(c->ua, &q, NULL, NULL, NULL) < 0)
+			log_warn("ua", "cannot send the PRACK");
+	}
+	mem_free(d);
+}
+
+/* A reliable provisional (Require: 100rel, RSeq): PRACK it once (§4),
+ * within the early dialog it belongs to. */
+static void maybe_prack(struct ua_call *c, struct ua_out *o, const struct sip_msg *m)
+{
 	uint32_t rseq;
 
-	if (!ua_hdr_has_token(m, SIP_HDR_REQUIRE, "100rel") || !c->has_dialog ||
-	    !hdr_value(m, "RSeq", v, sizeof(v)) || str_to_u32(str_cstr(v), UINT32_MAX, &rseq) < 0)
+	if (!c->has_dialog || !reliable_rseq(m, &rseq))
 		return;
+	if (m->to.has_tag && !str_eq(m->to.tag, str_cstr(c->dlg.remote_tag))) {
+		fork_prack(c, o, m, rseq);
+		return;
+	}
 	if (c->last_rseq && rseq <= c->last_rseq)
 		return; /* a retransmission: already PRACKed */
 	c->last_rseq = rseq;
-	send_prack(c, rseq, cseq);
+	send_prack(c, rseq, ua_out_cseq(o));
 }
 
 /* ---- UAC ---- */
@@ -439,7 +503,7 @@ static void on_invite(void *arg, struct ua_out *o, int status, const struct sip_
 		    ua_dialog_uac(&c->dlg, m, ua_aor(c->ua), ua_out_from_tag(o), ua_out_cseq(o)) == 0)
 			c->has_dialog = true; /* early dialog (§12.1.2) */
 		if (m)
-			maybe_prack(c, m, ua_out_cseq(o));
+			maybe_prack(c, o, m);
 		/* early media: a 183 (or 180) with the answer starts the audio now */
 		if (m && has_sdp(m) && !c->early_media && take_answer(c, m) == 0)
 			c->early_media = true;

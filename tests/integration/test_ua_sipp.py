@@ -17,6 +17,9 @@
   session every 4 s (a re-INVITE arrives within the interval); a SIPp UAC
   requires 100rel (siphon's 180 carries Require: 100rel and RSeq, the 200
   waits for the PRACK) and asks siphon (the UAS) to refresh: it re-INVITEs;
+- a forked INVITE (siphond, two SIPp phones of one user) whose forks both
+  send a reliable 180 under their own To tags: each is PRACKed within its
+  own early dialog; one answers, the other is cancelled;
 - a CANCEL nobody answers: the INVITE is given up 64*T1 later (§9.1);
 - no answer at all (nothing listening): exit 2 within 64*T1 (T1 = 50 ms)."""
 
@@ -30,6 +33,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import regtest as rt  # noqa: E402
 import siphon_test as st  # noqa: E402
 import uatest as ua  # noqa: E402
 
@@ -162,6 +166,103 @@ def uac_100rel_timer(bin_dir):
     assert p.wait(10) == 0, p.stderr()
 
 
+# what a fork does after its reliable 180 was PRACKed (ua_uas_fork_prack.xml)
+FORK_ANSWERS = """
+  <pause milliseconds="300"/>
+  <send retrans="500">
+    <![CDATA[
+      SIP/2.0 200 OK
+      Via: [$invvia]
+      Via: [$invvia2]
+      Record-Route: [$rr]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      CSeq: 1 INVITE
+      Contact: <sip:uas@[local_ip]:[local_port]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+    ]]>
+  </send>
+  <recv request="ACK" crlf="true"/>
+  <recv request="BYE"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+  <timewait milliseconds="500"/>
+"""
+FORK_CANCELLED = """
+  <recv request="CANCEL"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=fork[rseq]-[pid]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+  <send>
+    <![CDATA[
+      SIP/2.0 487 Request Terminated
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=fork[rseq]-[pid]
+      [last_Call-ID:]
+      CSeq: 1 INVITE
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv request="ACK"/>
+  <timewait milliseconds="500"/>
+"""
+
+
+def forked_reliable_180(bin_dir):
+    """siphond forks alice's INVITE to two SIPp phones of bob, each sending
+    its 180 reliably under its own To tag (RSeq 7 and 3): siphon PRACKs
+    each within its own early dialog (its To tag, its RSeq in RAck; RFC
+    3262 §4, RFC 3261 §13.2.2.1). The first phone answers, the proxy
+    cancels the other; alice's call completes."""
+    conf = ("[domains]\nserve = example.com\n[auth]\nmethods = none\n"
+            "[location]\nbackend = memory\n")
+    with st.Siphond(bin_dir, config=conf) as srv:
+        answers = Sipp("ua_uas_fork_prack.xml", keys={"body": FORK_ANSWERS, "rseq": 7})
+        cancelled = Sipp("ua_uas_fork_prack.xml", keys={"body": FORK_CANCELLED, "rseq": 3})
+        msg, _ = rt.register_msg(rt.new_call_id(), 1, user="bob", expires=300, contacts=[
+            "<sip:bob@127.0.0.1:%d>" % answers.port, "<sip:bob@127.0.0.1:%d>" % cancelled.port])
+        with st.udp_socket() as s:
+            s.sendto(msg, ("127.0.0.1", srv.port))
+            s.settimeout(5)
+            assert st.parse_status(s.recv(65535))[0] == 200
+        p = ua.Siphon(bin_dir, ["--user", "sip:alice@example.com", "--proxy",
+                                "sip:127.0.0.1:%d" % srv.port, "call", "sip:bob@example.com",
+                                "--duration", "1"])
+        rc = p.wait(20)
+        assert rc == 0, "exit %d\n%s" % (rc, p.stderr())
+        p.must_event("answered", 0)
+        answers.wait()
+        cancelled.wait()
+
+
 def cancel_unanswered(bin_dir):
     s = Sipp("ua_uas_deaf.xml")
     p = ua.Siphon(bin_dir, ["--timeout-t1", "50", "call", s.uri()])
@@ -198,6 +299,8 @@ def main():
           uas_100rel_timer, args.bin_dir)
     t.run("SIPp UAC requires 100rel and a refresh by us: reliable 180, re-INVITE",
           uac_100rel_timer, args.bin_dir)
+    t.run("forked INVITE, a reliable 180 from each fork: each PRACKed in its own dialog",
+          forked_reliable_180, args.bin_dir)
     t.run("CANCEL never answered: given up after 64*T1, exit 7", cancel_unanswered,
           args.bin_dir)
     t.run("no response: exit 2", no_answer, args.bin_dir)
