@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *const sql[SUB_ST_N] = {
 	[SUB_ST_INSERT] = "INSERT INTO subscriber(user, domain, ha1_md5, ha1_sha256, created)"
@@ -68,11 +69,20 @@ int sub_open(struct sub **sp, const char *path)
 		return rc;
 	}
 	sqlite3_busy_timeout(s->h, 5000);
-	if (sqlite3_exec(s->h, schema, NULL, NULL, &msg) != SQLITE_OK) {
-		log_err("sub", "sqlite schema %s: %s", path, msg ? msg : "?");
+	/* Processes opening a new file at once (siphonctl user add side by
+	 * side) can get SQLITE_BUSY while one of them turns it to WAL, which
+	 * the busy handler does not cover: retried, 5 s at most. */
+	for (int tries = 0; (rc = sqlite3_exec(s->h, schema, NULL, NULL, &msg)) != SQLITE_OK;
+	     tries++) {
+		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) || tries == 100) {
+			log_err("sub", "sqlite schema %s: %s", path, msg ? msg : "?");
+			sqlite3_free(msg);
+			sub_close(s);
+			return -EIO;
+		}
 		sqlite3_free(msg);
-		sub_close(s);
-		return -EIO;
+		msg = NULL;
+		usleep(50000);
 	}
 	for (int i = 0; i < SUB_ST_N; i++) {
 		if (sqlite3_prepare_v3(s->h, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define PASSWORD "Zq7-unlikely-passw0rd"
@@ -358,6 +359,59 @@ static int open_once(void *ctx)
 	return 0;
 }
 
+/* Processes that open a new database at the same moment (siphonctl user
+ * add run side by side): every one of them gets it, and every add lands.
+ * Several rounds on fresh files, so that the first opens really race. */
+static void test_first_open_processes(void **state)
+{
+	enum { PROCS = 12, ROUNDS = 6 };
+
+	(void)state;
+	for (int round = 0; round < ROUNDS; round++) {
+		pid_t pid[PROCS];
+		int failed = 0;
+
+		rm_db();
+		for (int i = 0; i < PROCS; i++) {
+			pid[i] = fork();
+			assert_true(pid[i] >= 0);
+			if (pid[i] == 0) {
+				struct sub *s = NULL;
+				char user[32];
+				int rc = sub_open(&s, db_path);
+
+				snprintf(user, sizeof(user), "u%d", i);
+				if (rc == 0)
+					rc = sub_add(s, str_cstr(user), STR_LIT("example.com"),
+						     STR_LIT("pw"), false);
+				sub_close(s);
+				_exit(rc == 0 ? 0 : 1);
+			}
+		}
+		for (int i = 0; i < PROCS; i++) {
+			int st = 0;
+
+			assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+			failed += !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+		}
+		assert_int_equal(failed, 0);
+		{
+			struct sub *s = open_sub();
+
+			for (int i = 0; i < PROCS; i++) {
+				char user[32];
+				uint8_t ha1[AUTH_HASH_MAX];
+				size_t len;
+
+				snprintf(user, sizeof(user), "u%d", i);
+				assert_int_equal(sub_lookup(s, str_cstr(user), STR_LIT("example.com"),
+							    AUTH_ALG_MD5, ha1, &len), 0);
+			}
+			sub_close(s);
+		}
+	}
+}
+
 static void test_open_alloc_fail(void **state)
 {
 	struct sub *s = NULL;
@@ -383,6 +437,7 @@ int main(void)
 		SUB_TEST(test_no_password_on_disk),
 		SUB_TEST(test_aor_parse),
 		SUB_TEST(test_lookup_threads),
+		SUB_TEST(test_first_open_processes),
 		SUB_TEST(test_open_alloc_fail),
 	};
 
