@@ -3,6 +3,7 @@
 #include "siphond/http_int.h"
 
 #include "siphond/balance.h"
+#include "transport/flows.h"
 
 #include "base/log.h"
 #include "base/mem.h"
@@ -115,6 +116,7 @@ void sd_http_gauges(struct sd_http *h, struct sd_mx_gauges *g)
 	memset(g, 0, sizeof(*g));
 	g->workers = h->cfg.workers;
 	g->udp_workers = sd_balance_active_now();
+	g->tcp_flows = h->cfg.flows ? tp_flows_count(h->cfg.flows) : 0;
 	g->uptime_s = (double)(sd_mx_now_us() - h->start_us) / 1e6;
 	if (h->cfg.tsx)
 		g->tsx_active = tsx_table_count(h->cfg.tsx);

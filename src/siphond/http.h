@@ -12,6 +12,7 @@
 
 struct loc;
 struct tsx_table;
+struct tp_flows;
 struct sd_http;
 
 struct sd_http_cfg {
@@ -20,6 +21,7 @@ struct sd_http_cfg {
 	struct tsx_table *tsx;   /* NULL: no transaction count */
 	struct loc *loc;         /* NULL: no registrar (location endpoints answer 404) */
 	const char *loc_backend; /* "sqlite", "memory", "redis" */
+	struct tp_flows *flows;  /* NULL: no flow count */
 	/* [http] token_file's token (not kept: a digest is); NULL: no check */
 	const char *token;
 };

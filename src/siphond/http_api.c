@@ -121,8 +121,8 @@ void sd_http_stats(struct sd_http *h, struct sd_http_reply *r)
 		json_object_set_new(hist, sd_mx_hist_name((enum sd_mx_hist)i), hist_json(&s->hist[i]));
 	created = s->ctr[SD_MX_PXY_CREATED];
 	freed = s->ctr[SD_MX_PXY_FREED];
-	j = json_pack("{s:f,s:i,s:{s:I,s:o},s:{s:I,s:o},s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I},s:o}",
-		      "uptime_s", g.uptime_s, "workers", (int)g.workers,
+	j = json_pack("{s:f,s:i,s:i,s:{s:I,s:o},s:{s:I,s:o},s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I},s:o}",
+		      "uptime_s", g.uptime_s, "workers", (int)g.workers, "tcp_flows", (int)g.tcp_flows,
 		      "requests", "total", (json_int_t)nreq, "by_method", req,
 		      "responses", "total", (json_int_t)nresp, "by_code", resp,
 		      "transactions_active", (json_int_t)g.tsx_active,

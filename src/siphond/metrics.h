@@ -151,6 +151,7 @@ struct sd_mx_gauges {
 	double uptime_s;
 	unsigned workers;
 	unsigned udp_workers; /* taking UDP datagrams now (balance.h); 0: every one */
+	unsigned tcp_flows;   /* connections peers opened (transport/flows.h) */
 	int has_location;
 };
 

@@ -85,6 +85,9 @@ int sd_mx_format_prom(FILE *f, const struct sd_mx_snap *s, const struct sd_mx_ga
 	gauge(f, "siphon_udp_workers_active",
 	      "Workers taking UDP datagrams now ([server] udp_balance).",
 	      (double)(g->udp_workers ? g->udp_workers : g->workers));
+	gauge(f, "siphon_tcp_flows",
+	      "TCP and TLS connections peers opened to us: requests for their sources go down them "
+	      "(RFC 5626 flows).", (double)g->tcp_flows);
 	gauge(f, "siphon_uptime_seconds", "Seconds since siphond started.", g->uptime_s);
 	for (unsigned h = 0; h < SD_MX_NHIST; h++) {
 		char name[96];

@@ -636,6 +636,7 @@ int sd_server_create(struct sd_server **out, const struct sd_config *cfg)
 			.listen = cfg->http_listen, .workers = s->nworkers, .tsx = s->tsx,
 			.loc = s->regsvc ? s->regsvc->loc : NULL,
 			.loc_backend = loc_backend_name((enum loc_backend)cfg->loc_backend),
+			.flows = s->flows,
 			.token = tok[0] ? tok : NULL });
 		explicit_bzero(tok, sizeof(tok));
 		if (err < 0)

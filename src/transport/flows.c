@@ -5,6 +5,7 @@
 #include "base/mem.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
@@ -20,6 +21,7 @@ struct flow {
 };
 
 struct tp_flows {
+	atomic_uint n; /* entries, for metrics */
 	uint64_t seed; /* random: peers cannot be picked to share a chain */
 	size_t mask;   /* buckets - 1; bucket i is under lock i % FLOWS_STRIPES */
 	pthread_mutex_t lock[FLOWS_STRIPES];
@@ -115,6 +117,7 @@ int tp_flows_add(struct tp_flows *f, enum tp_proto proto, const struct tp_addr *
 			e->port = k.port;
 			e->proto = k.proto;
 			*pp = e;
+			atomic_fetch_add_explicit(&f->n, 1, memory_order_relaxed);
 		} else {
 			err = -ENOMEM;
 		}
@@ -139,8 +142,14 @@ void tp_flows_del(struct tp_flows *f, enum tp_proto proto, const struct tp_addr 
 
 		*pp = e->next;
 		mem_free(e);
+		atomic_fetch_sub_explicit(&f->n, 1, memory_order_relaxed);
 	}
 	pthread_mutex_unlock(&f->lock[k.slot % FLOWS_STRIPES]);
+}
+
+unsigned tp_flows_count(const struct tp_flows *f)
+{
+	return atomic_load_explicit(&f->n, memory_order_relaxed);
 }
 
 uint64_t tp_flows_find(struct tp_flows *f, enum tp_proto proto, const struct tp_addr *peer)

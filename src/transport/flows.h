@@ -28,5 +28,7 @@ void tp_flows_del(struct tp_flows *f, enum tp_proto proto, const struct tp_addr 
 		  uint64_t id);
 /* The id of the connection peer opened over proto, or 0. */
 uint64_t tp_flows_find(struct tp_flows *f, enum tp_proto proto, const struct tp_addr *peer);
+/* Any thread: flows now (a snapshot, for metrics). */
+unsigned tp_flows_count(const struct tp_flows *f);
 
 #endif

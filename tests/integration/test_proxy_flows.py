@@ -20,6 +20,7 @@ import random
 import ssl
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import regtest as rt  # noqa: E402
@@ -36,6 +37,8 @@ methods = none
 backend = memory
 [server]
 udp_balance = spread
+[http]
+listen = 127.0.0.1:%d
 """
 
 
@@ -105,18 +108,31 @@ def call_after_close(srv, user, closing, want):
         assert st.parse_status(resp) == want, resp[:80]
 
 
-def test_tcp_nat(srv):
+def flows_gauge(hport):
+    """siphon_tcp_flows from /metrics."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % hport, timeout=10) as f:
+        for line in f.read().decode().splitlines():
+            if line.startswith("siphon_tcp_flows "):
+                return float(line.split()[1])
+    raise AssertionError("no siphon_tcp_flows in /metrics")
+
+
+def test_tcp_nat(srv, hport):
+    assert flows_gauge(hport) == 0
     ua = st.Stream(st.tcp_connect(srv.port))
     ua_port = ua.sock.getsockname()[1]
     try:
         contact = "sip:alice@192.168.1.50:5060;transport=tcp"
         register(ua, "alice", "<%s>" % contact, "TCP")
+        # the gauge counts her connection (and no connection siphond opened)
+        assert flows_gauge(hport) == 1
         calls_reach(srv, ua, "alice", contact)
     finally:
         ua.close()
     # a connection to her source port is refused: 500 at once
     call_after_close(srv, "alice", "closing 127.0.0.1:%d:" % ua_port,
                      (500, "Next Hop Unavailable"))
+    assert flows_gauge(hport) == 0
 
 
 def test_tls_outbound(srv, certs, tls_port):
@@ -141,16 +157,16 @@ def main():
     t = st.Runner()
     certs = Certs()
     try:
-        tls_port = st.free_port()
+        tls_port, hport = st.free_port(), st.free_port()
         # debug: the test waits for the line saying a connection closed
-        srv = st.Siphond(args.bin_dir, config=CONF + certs.conf(),
+        srv = st.Siphond(args.bin_dir, config=CONF % hport + certs.conf(),
                          extra=["--workers", "2", "--log-level", "debug"],
                          listen=["udp:%s:{port}" % LOCAL, "tcp:%s:{port}" % LOCAL,
                                  "tls:%s:%d" % (LOCAL, tls_port)])
         srv.start()
         try:
             t.run("TCP, behind NAT: calls come down the registration's connection",
-                  test_tcp_nat, srv)
+                  test_tcp_nat, srv, hport)
             t.run("TLS, RFC 5626 outbound: calls come down the flow",
                   test_tls_outbound, srv, certs, tls_port)
             t.check("siphond alive", srv.alive())

@@ -27,9 +27,11 @@ static void test_add_find_del(void **state)
 	(void)state;
 	assert_int_equal(tp_flows_create(&f, 0), 0);
 	assert_int_equal(tp_flows_find(f, TP_TCP, &a), 0);
+	assert_int_equal(tp_flows_count(f), 0);
 	assert_int_equal(tp_flows_add(f, TP_TCP, &a, 11), 0);
 	assert_int_equal(tp_flows_add(f, TP_TLS, &a, 12), 0);
 	assert_int_equal(tp_flows_add(f, TP_TCP, &v6, 13), 0);
+	assert_int_equal(tp_flows_count(f), 3);
 	/* the port, the transport and the address tell flows apart */
 	assert_int_equal(tp_flows_find(f, TP_TCP, &a), 11);
 	assert_int_equal(tp_flows_find(f, TP_TLS, &a), 12);
@@ -41,9 +43,12 @@ static void test_add_find_del(void **state)
 	 * the older one then leaves it alone */
 	assert_int_equal(tp_flows_add(f, TP_TCP, &a, 21), 0);
 	assert_int_equal(tp_flows_find(f, TP_TCP, &a), 21);
+	assert_int_equal(tp_flows_count(f), 3); /* replaced, not added */
 	tp_flows_del(f, TP_TCP, &a, 11);
 	assert_int_equal(tp_flows_find(f, TP_TCP, &a), 21);
+	assert_int_equal(tp_flows_count(f), 3);
 	tp_flows_del(f, TP_TCP, &a, 21);
+	assert_int_equal(tp_flows_count(f), 2);
 	assert_int_equal(tp_flows_find(f, TP_TCP, &a), 0);
 	assert_int_equal(tp_flows_find(f, TP_TLS, &a), 12);
 	tp_flows_del(f, TP_TCP, &b, 99); /* nothing there: harmless */
@@ -124,6 +129,7 @@ static void test_threads(void **state)
 		assert_int_equal(pthread_join(th[i], NULL), 0);
 		assert_int_equal(r[i].wrong, 0);
 	}
+	assert_int_equal(tp_flows_count(f), 0); /* every add was removed */
 	tp_flows_destroy(f);
 }
 
