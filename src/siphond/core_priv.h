@@ -36,6 +36,7 @@ struct sd_core {
 	void *send_ctx;
 	struct tsx_env env;
 	struct sd_stx live; /* list head */
+	uint64_t novia_log_ms; /* last "only our Via" log line (proxy_ctx.c) */
 
 	/* registrar (core_reg.c); regsvc NULL: none */
 	const struct sd_regsvc *regsvc;

@@ -48,6 +48,13 @@ static void cenv_on_response(void *ctx, struct tsx *t, const struct sip_msg *m)
 		/* §16.7 step 5/9: every 2xx goes upstream at once, also the
 		 * retransmissions the INVITE transaction passes up (RFC 6026) */
 		n = sd_pxy_strip_via(p->c, m);
+		if (n == -EDESTADDRREQ) {
+			/* §16.7 step 3: not for the caller, and a 2xx cannot be
+			 * made up: the branch ends as 502, so the caller still
+			 * gets a final response */
+			sd_pxy_branch_final(br, 502, NULL);
+			return;
+		}
 		if (n > 0)
 			sd_pxy_upstream(p, m->status, p->c->pbuf, (size_t)n);
 		if (!br->final) {
@@ -64,6 +71,9 @@ static void cenv_on_response(void *ctx, struct tsx *t, const struct sip_msg *m)
 		sd_pxy_maybe_release(p);
 		return;
 	}
+	/* with no Via left below ours (§16.7 step 3) it is not forwarded, but
+	 * its status still ends the branch: the caller gets our own response
+	 * with it (a UAS that answered 487 with the CANCEL's Via) */
 	sd_pxy_branch_final(br, m->status, m);
 }
 

@@ -71,9 +71,12 @@ int sd_pxy_strip_via(struct sd_core *c, const struct sip_msg *m)
 
 	sip_edit_init(&e, m);
 	rc = sip_fwd_drop_top_via(&e);
-	if (rc == -EDESTADDRREQ)
+	if (rc == -EDESTADDRREQ && loop_now(c->loop) - c->novia_log_ms >= 1000) {
+		/* a broken UAS resends it: a line a second at most */
+		c->novia_log_ms = loop_now(c->loop);
 		log_info(MOD, "a %u response whose only Via was ours: not forwarded (§16.7 step 3)",
 			 m->status);
+	}
 	if (rc < 0)
 		return rc;
 	return sip_edit_apply(&e, c->pbuf, SD_REPLY_MAX);

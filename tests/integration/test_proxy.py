@@ -446,6 +446,22 @@ def test_only_our_via_left(srv):
         for r in got:
             vias = st.header(r, "Via", "v")
             assert vias and "127.0.0.1:%d" % caller.getsockname()[1] in vias[0], r[:200]
+    # a 2xx like that: not forwarded either, and the caller still gets a
+    # final answer (the branch ends as 502), not silence until Timer B
+    with st.udp_socket() as uas, st.udp_socket() as caller:
+        register(srv, "novia2", "<sip:novia2@127.0.0.1:%d>" % uas.getsockname()[1])
+        raw_invite(srv, caller, "sip:novia2@example.com")
+        uas.settimeout(5)
+        fwd, addr = uas.recvfrom(65535)
+        ours = st.header(fwd, "Via", "v")[0].split(",")[0]
+        uas.sendto(("SIP/2.0 200 OK\r\nVia: %s\r\nFrom: %s\r\nTo: %s;tag=nv2\r\n"
+                    "Call-ID: %s\r\nCSeq: %s\r\nContact: <sip:novia2@127.0.0.1:%d>\r\n"
+                    "Content-Length: 0\r\n\r\n" % (
+                        ours, st.header(fwd, "From", "f")[0], st.header(fwd, "To", "t")[0],
+                        st.header(fwd, "Call-ID", "i")[0], st.header(fwd, "CSeq")[0],
+                        uas.getsockname()[1])).encode(), addr)
+        code, final = final_of(caller)
+        assert code == 502, final[:200]
 
 
 def test_max_forwards_483(srv):
