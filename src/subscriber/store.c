@@ -71,10 +71,14 @@ int sub_open(struct sub **sp, const char *path)
 	sqlite3_busy_timeout(s->h, 5000);
 	/* Processes opening a new file at once (siphonctl user add side by
 	 * side) can get SQLITE_BUSY while one of them turns it to WAL, which
-	 * the busy handler does not cover: retried, 5 s at most. */
-	for (int tries = 0; (rc = sqlite3_exec(s->h, schema, NULL, NULL, &msg)) != SQLITE_OK;
-	     tries++) {
-		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) || tries == 100) {
+	 * the busy handler does not cover: retried until 5 s have passed. */
+	struct timespec t0, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while ((rc = sqlite3_exec(s->h, schema, NULL, NULL, &msg)) != SQLITE_OK) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) ||
+		    now.tv_sec - t0.tv_sec >= 5) {
 			log_err("sub", "sqlite schema %s: %s", path, msg ? msg : "?");
 			sqlite3_free(msg);
 			sub_close(s);

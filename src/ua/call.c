@@ -386,6 +386,23 @@ static void send_prack(struct ua_call *c, uint32_t rseq, uint32_t cseq)
 		log_warn("ua", "cannot send the PRACK");
 }
 
+/* The other early dialog with this To tag, or NULL. */
+static struct ua_fork *fork_find(struct ua_call *c, struct str tag)
+{
+	for (unsigned i = 0; i < c->nforks; i++)
+		if (str_eq(tag, str_cstr(c->forks[i].tag)))
+			return &c->forks[i];
+	return NULL;
+}
+
+/* RFC 3262 §4: the first reliable provisional of a dialog sets its RSeq;
+ * then only the next one in order is PRACKed (a retransmission or one out
+ * of order is not, and is not processed further). */
+static bool rseq_next(uint32_t last, uint32_t rseq)
+{
+	return last == 0 || rseq == last + 1;
+}
+
 /* The RSeq of a reliable provisional (Require: 100rel), or false. */
 static bool reliable_rseq(const struct sip_msg *m, uint32_t *rseq)
 {
@@ -402,13 +419,10 @@ static void fork_prack(struct ua_call *c, struct ua_out *o, const struct sip_msg
 		       uint32_t rseq)
 {
 	char bufs[UA_DLG_ROUTES_MAX + UA_DLG_URI_MAX], extra[64];
-	struct ua_fork *f = NULL;
+	struct ua_fork *f = fork_find(c, m->to.tag);
 	struct ua_req_desc q;
 	struct ua_dialog *d;
 
-	for (unsigned i = 0; i < c->nforks && !f; i++)
-		if (str_eq(m->to.tag, str_cstr(c->forks[i].tag)))
-			f = &c->forks[i];
 	if (!f) {
 		if (c->nforks == UA_CALL_FORKS_MAX || m->to.tag.len >= sizeof(f->tag)) {
 			log_info("ua", "a reliable provisional of one fork too many: not PRACKed");
@@ -420,8 +434,8 @@ static void fork_prack(struct ua_call *c, struct ua_out *o, const struct sip_msg
 		f->last_rseq = 0;
 		f->cseq = ua_out_cseq(o);
 	}
-	if (f->last_rseq && rseq <= f->last_rseq)
-		return; /* a retransmission: already PRACKed */
+	if (!rseq_next(f->last_rseq, rseq))
+		return; /* a retransmission (already PRACKed), or out of order */
 	d = mem_alloc(sizeof(*d));
 	if (!d)
 		return;
@@ -450,8 +464,8 @@ static void maybe_prack(struct ua_call *c, struct ua_out *o, const struct sip_ms
 		fork_prack(c, o, m, rseq);
 		return;
 	}
-	if (c->last_rseq && rseq <= c->last_rseq)
-		return; /* a retransmission: already PRACKed */
+	if (!rseq_next(c->last_rseq, rseq))
+		return; /* a retransmission (already PRACKed), or out of order */
 	c->last_rseq = rseq;
 	send_prack(c, rseq, ua_out_cseq(o));
 }
@@ -475,6 +489,11 @@ static void other_fork(struct ua_call *c, struct ua_out *o, const struct sip_msg
 	if (!d)
 		return;
 	if (ua_dialog_uac(d, m, ua_aor(c->ua), ua_out_from_tag(o), ua_out_cseq(o)) == 0) {
+		struct ua_fork *f = fork_find(c, m->to.tag);
+
+		/* its BYE follows the PRACKs it had (§12.2.1.1: CSeq grows) */
+		if (f && f->cseq > d->local_cseq)
+			d->local_cseq = f->cseq;
 		n = ua_dialog_ack(d, c->ua, ua_out_cseq(o), NULL, NULL, ack, sizeof(ack));
 		ua_dialog_hop_addr(d, ua_out_dest(o), &dest);
 		if (n > 0)
@@ -487,6 +506,29 @@ static void other_fork(struct ua_call *c, struct ua_out *o, const struct sip_msg
 }
 
 static void on_glare(void *arg);
+
+/* Another fork than c->dlg's answered first: c->dlg's early dialog joins
+ * the other forks (a 2xx of its own later gets ACK and BYE with the right
+ * CSeq), and the answering fork's CSeq so far is returned (0: none). */
+static uint32_t swap_early(struct ua_call *c, struct str tag)
+{
+	struct ua_fork *f = fork_find(c, tag);
+	uint32_t used = f ? f->cseq : 0, rseq = f ? f->last_rseq : 0;
+	size_t n = strlen(c->dlg.remote_tag);
+
+	if (f) {
+		/* the answering fork leaves the list: c->dlg is its dialog now */
+		*f = c->forks[--c->nforks];
+	}
+	if (c->nforks < UA_CALL_FORKS_MAX && n < sizeof(c->forks[0].tag)) {
+		f = &c->forks[c->nforks++];
+		memcpy(f->tag, c->dlg.remote_tag, n + 1);
+		f->cseq = c->dlg.local_cseq;
+		f->last_rseq = c->last_rseq;
+	}
+	c->last_rseq = rseq;
+	return used;
+}
 
 static void on_invite(void *arg, struct ua_out *o, int status, const struct sip_msg *m,
 		      const char *why)
@@ -523,6 +565,9 @@ static void on_invite(void *arg, struct ua_out *o, int status, const struct sip_
 		if (first) {
 			uint32_t used = c->has_dialog ? c->dlg.local_cseq : 0;
 
+			if (!c->reinvite && c->has_dialog && m->to.has_tag &&
+			    !str_eq(m->to.tag, str_cstr(c->dlg.remote_tag)))
+				used = swap_early(c, m->to.tag);
 			c->inv_cseq = ua_out_cseq(o);
 			if (!c->reinvite &&
 			    ua_dialog_uac(&c->dlg, m, ua_aor(c->ua), ua_out_from_tag(o), c->inv_cseq) < 0) {
@@ -613,6 +658,8 @@ static int send_invite(struct ua_call *c)
 
 	c->ack_len = 0;
 	c->has_dialog = false;
+	c->last_rseq = 0; /* a new INVITE (3xx recursion): new early dialogs */
+	c->nforks = 0;
 	return ua_out_send(c->ua, &d, on_invite, c, &c->inv);
 }
 

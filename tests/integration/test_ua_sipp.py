@@ -166,8 +166,46 @@ def uac_100rel_timer(bin_dir):
     assert p.wait(10) == 0, p.stderr()
 
 
-# what a fork does after its reliable 180 was PRACKed (ua_uas_fork_prack.xml)
+# what a fork does after its reliable 180 was PRACKed (ua_uas_fork_prack.xml):
+# a second reliable provisional (its PRACK is CSeq 3 in this dialog), the
+# 200, then the BYE must come with CSeq 4 (§12.2.1.1), whichever fork's 180
+# reached the caller first
 FORK_ANSWERS = """
+  <send retrans="500">
+    <![CDATA[
+      SIP/2.0 183 Session Progress
+      Via: [$invvia]
+      Via: [$invvia2]
+      Record-Route: [$rr]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      CSeq: 1 INVITE
+      Contact: <sip:uas@[local_ip]:[local_port]>
+      Require: 100rel
+      RSeq: 8
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv request="PRACK">
+    <action>
+      <ereg regexp="^ *8 1 INVITE *$" search_in="hdr" header="RAck:" check_it="true"
+            assign_to="rack2"/>
+      <ereg regexp="^ *3 PRACK *$" search_in="hdr" header="CSeq:" check_it="true"
+            assign_to="cseq2"/>
+    </action>
+  </recv>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
   <pause milliseconds="300"/>
   <send retrans="500">
     <![CDATA[
@@ -193,7 +231,12 @@ FORK_ANSWERS = """
     ]]>
   </send>
   <recv request="ACK" crlf="true"/>
-  <recv request="BYE"/>
+  <recv request="BYE">
+    <action>
+      <ereg regexp="^ *4 BYE *$" search_in="hdr" header="CSeq:" check_it="true"
+            assign_to="byecseq"/>
+    </action>
+  </recv>
   <send>
     <![CDATA[
       SIP/2.0 200 OK
@@ -206,6 +249,7 @@ FORK_ANSWERS = """
     ]]>
   </send>
   <timewait milliseconds="500"/>
+  <Reference variables="rack2,cseq2,byecseq"/>
 """
 FORK_CANCELLED = """
   <recv request="CANCEL"/>
