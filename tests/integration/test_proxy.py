@@ -414,6 +414,17 @@ def test_loop_482(srv):
         assert code == 482, "a loop got %s" % code
 
 
+def only_our_via(fwd, status, tag, extra=""):
+    """A response to the forwarded request fwd that keeps only its top Via
+    (ours): a UAS that dropped the caller's Via."""
+    return ("SIP/2.0 %s\r\nVia: %s\r\nFrom: %s\r\nTo: %s;tag=%s\r\nCall-ID: %s\r\n"
+            "CSeq: %s\r\n%sContent-Length: 0\r\n\r\n" % (
+                status, st.header(fwd, "Via", "v")[0].split(",")[0],
+                st.header(fwd, "From", "f")[0], st.header(fwd, "To", "t")[0], tag,
+                st.header(fwd, "Call-ID", "i")[0], st.header(fwd, "CSeq")[0],
+                extra)).encode()
+
+
 def test_only_our_via_left(srv):
     """§16.7 step 3: a response whose only Via is ours was meant for us and
     is not forwarded (a broken UAS that dropped the caller's Via); the
@@ -423,14 +434,8 @@ def test_only_our_via_left(srv):
         raw_invite(srv, caller, "sip:novia@example.com")
         uas.settimeout(5)
         fwd, addr = uas.recvfrom(65535)
-        ours = st.header(fwd, "Via", "v")[0].split(",")[0]
         for code, reason in ((180, "Ringing"), (486, "Busy Here")):
-            resp = ("SIP/2.0 %d %s\r\nVia: %s\r\nFrom: %s\r\nTo: %s;tag=nv\r\n"
-                    "Call-ID: %s\r\nCSeq: %s\r\nContent-Length: 0\r\n\r\n" % (
-                        code, reason, ours, st.header(fwd, "From", "f")[0],
-                        st.header(fwd, "To", "t")[0], st.header(fwd, "Call-ID", "i")[0],
-                        st.header(fwd, "CSeq")[0])).encode()
-            uas.sendto(resp, addr)
+            uas.sendto(only_our_via(fwd, "%d %s" % (code, reason), "nv"), addr)
         # everything the caller gets until the 486 and a little after:
         # nothing without its own Via (the 180 must not come through)
         got = []
@@ -453,13 +458,8 @@ def test_only_our_via_left(srv):
         raw_invite(srv, caller, "sip:novia2@example.com")
         uas.settimeout(5)
         fwd, addr = uas.recvfrom(65535)
-        ours = st.header(fwd, "Via", "v")[0].split(",")[0]
-        uas.sendto(("SIP/2.0 200 OK\r\nVia: %s\r\nFrom: %s\r\nTo: %s;tag=nv2\r\n"
-                    "Call-ID: %s\r\nCSeq: %s\r\nContact: <sip:novia2@127.0.0.1:%d>\r\n"
-                    "Content-Length: 0\r\n\r\n" % (
-                        ours, st.header(fwd, "From", "f")[0], st.header(fwd, "To", "t")[0],
-                        st.header(fwd, "Call-ID", "i")[0], st.header(fwd, "CSeq")[0],
-                        uas.getsockname()[1])).encode(), addr)
+        uas.sendto(only_our_via(fwd, "200 OK", "nv2", "Contact: <sip:novia2@127.0.0.1:%d>\r\n"
+                                % uas.getsockname()[1]), addr)
         code, final = final_of(caller)
         assert code == 502, final[:200]
 

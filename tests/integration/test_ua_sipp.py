@@ -166,6 +166,19 @@ def uac_100rel_timer(bin_dir):
     assert p.wait(10) == 0, p.stderr()
 
 
+# a 200 to the request just received (SIPp's [last_*] are that request's)
+OK_LAST = """  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+"""
 # what a fork does after its reliable 180 was PRACKed (ua_uas_fork_prack.xml):
 # a second reliable provisional (its PRACK is CSeq 3 in this dialog), the
 # 200, then the BYE must come with CSeq 4 (§12.2.1.1), whichever fork's 180
@@ -195,18 +208,7 @@ FORK_ANSWERS = """
             assign_to="cseq2"/>
     </action>
   </recv>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-    ]]>
-  </send>
-  <pause milliseconds="300"/>
+%(ok_last)s  <pause milliseconds="300"/>
   <send retrans="500">
     <![CDATA[
       SIP/2.0 200 OK
@@ -237,20 +239,9 @@ FORK_ANSWERS = """
             assign_to="byecseq"/>
     </action>
   </recv>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-    ]]>
-  </send>
-  <timewait milliseconds="500"/>
+%(ok_last)s  <timewait milliseconds="500"/>
   <Reference variables="rack2,cseq2,byecseq"/>
-"""
+""" % {"ok_last": OK_LAST}
 FORK_CANCELLED = """
   <recv request="CANCEL"/>
   <send>
